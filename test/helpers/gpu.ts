@@ -1,0 +1,62 @@
+/** Shared test helpers: one GPU context per test file, seeded random data, error measures. */
+import { GpuContext, type GpuOptions } from '../../src/gpu/context.js';
+
+let shared: Promise<GpuContext> | undefined;
+
+/** The test file's GPU context (the default adapter: lavapipe here, a real GPU elsewhere). */
+export function testContext(options?: GpuOptions): Promise<GpuContext> {
+  if (options) return GpuContext.acquire(options);
+  shared ??= GpuContext.acquire({});
+  return shared;
+}
+
+/** A small, fast, seeded PRNG (mulberry32) giving floats in [0, 1). */
+export function rng(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+/** A fresh seed per run (printed by the caller on failure) unless WEBRECON_SEED is set. */
+export function freshSeed(): number {
+  const env = process.env.WEBRECON_SEED;
+  return env ? Number(env) : (Math.random() * 2 ** 31) >>> 0;
+}
+
+/** Float32 array of uniform values in [lo, hi). */
+export function randomArray(n: number, seed: number, lo = -1, hi = 1): Float32Array {
+  const r = rng(seed);
+  const out = new Float32Array(n);
+  for (let i = 0; i < n; i++) out[i] = lo + (hi - lo) * r();
+  return out;
+}
+
+/** Relative L2 error ||a - b|| / ||b|| computed in float64 (b is the reference). */
+export function relL2(a: ArrayLike<number>, b: ArrayLike<number>): number {
+  let num = 0;
+  let den = 0;
+  for (let i = 0; i < b.length; i++) {
+    const d = a[i] - b[i];
+    num += d * d;
+    den += b[i] * b[i];
+  }
+  return Math.sqrt(num / (den || 1));
+}
+
+/** Largest absolute element difference. */
+export function maxAbsDiff(a: ArrayLike<number>, b: ArrayLike<number>): number {
+  let m = 0;
+  for (let i = 0; i < b.length; i++) m = Math.max(m, Math.abs(a[i] - b[i]));
+  return m;
+}
+
+/** True when every element is finite (poisoned NaN outputs that were never written fail this). */
+export function allFinite(a: ArrayLike<number>): boolean {
+  for (let i = 0; i < a.length; i++) if (!Number.isFinite(a[i])) return false;
+  return true;
+}
