@@ -190,7 +190,8 @@ export class GpuContext {
     throw new GpuError('no-adapter', `No WebGPU adapter found (tried ${attempts.map(([b, l]) => `${b}/${l}`).join(', ')}). ${gpuAdvice('no-adapter')}`);
   }
 
-  private static async open(adapter: GPUAdapter, backend: BackendName, level: 'core' | 'compatibility', timestamps: boolean): Promise<GpuContext> {
+  /** @internal Opens a device on an adapter already found. */
+  static async open(adapter: GPUAdapter, backend: BackendName, level: 'core' | 'compatibility', timestamps: boolean): Promise<GpuContext> {
     const requiredLimits: Record<string, number> = {};
     for (const k of WANTED_LIMITS) {
       const v = (adapter.limits as unknown as Record<string, number>)[k];
@@ -278,7 +279,7 @@ export class GpuContext {
   uniform(data: ArrayBufferView | ArrayBuffer, label = 'params'): GPUBuffer {
     const bytes = data instanceof ArrayBuffer ? new Uint8Array(data) : new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
     const buffer = this.device.createBuffer({ size: Math.max(16, align16(bytes.byteLength)), label, usage: GPUBufferUsage.UNIFORM | GPUBufferUsage.COPY_DST });
-    this.queue.writeBuffer(buffer, 0, bytes);
+    this.queue.writeBuffer(buffer, 0, bytes as Uint8Array<ArrayBuffer>);
     return buffer;
   }
 
