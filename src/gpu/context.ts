@@ -101,7 +101,7 @@ function describeAdapter(adapter: GPUAdapter, device: GPUDevice, backend: string
     featureLevel,
     software: (info as GPUAdapterInfo & { isFallbackAdapter?: boolean }).isFallbackAdapter === true || /llvmpipe|lavapipe|swiftshader|software/i.test(`${info.architecture} ${info.device} ${description}`),
     limits,
-    features: [...device.features].sort(),
+    features: [...adapter.features].sort(),
   };
 }
 
