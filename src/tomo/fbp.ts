@@ -1,0 +1,284 @@
+/**
+ * Filtered back-projection on the GPU: rows filtered by a direct convolution in workgroup
+ * memory (shaders/tomo/fbp_filter.wgsl), then a voxel-driven back-projection that accumulates
+ * every angle per voxel (shaders/tomo/fbp_backproject.wgsl), one dispatch per slab of slices.
+ * Geometry and conventions: src/tomo/geometry.ts (TomoPy's centre and angle direction).
+ *
+ * Absolute scale: the filters are in cycles per pixel (src/tomo/filters.ts) and each angle is
+ * weighted by its share Δθ of the half circle ({@link angleWeights}), so a uniform disc of
+ * attenuation μ per voxel length reconstructs to μ.
+ */
+import type { GpuContext } from '../gpu/context.js';
+import { grid1d, UniformWriter } from '../gpu/dispatch.js';
+import { KernelTimer, type KernelTimes } from '../gpu/timing.js';
+import { GpuError, InputError } from '../core/errors.js';
+import type { Volume } from '../core/array.js';
+import type { ProgressCallback } from '../core/progress.js';
+import { secondsSince } from '../core/progress.js';
+import { angleTrig, checkProjectionShape, type TomoGeometry } from './geometry.js';
+import { parseFilterName, paddedLength, unrolledKernel, type FilterName, type FilterPadding } from './filters.js';
+
+const FILTER_SHADER = 'tomo/fbp_filter.wgsl';
+const BP_SHADER = 'tomo/fbp_backproject.wgsl';
+/** Workgroup size of the row filter (one workgroup per row, WG-wide tiles). */
+export const FILTER_WG = 64;
+/** Workgroup size of the back-projection (one invocation per voxel). */
+export const BACKPROJECT_WG = 64;
+/** Default cap on each GPU buffer of one slab (bytes), below the binding limit. */
+const SLAB_BYTES = 512 * 2 ** 20;
+
+/**
+ * Quadrature weights Δθ (radians) for back-projecting the given angles (degrees), so that
+ * Σ_a Δθ_a · q_a approximates ∫_0^π q_θ dθ for any angle set:
+ * - angles are folded into [0°, 180°) (a projection at θ + 180° is the mirror of the one at θ,
+ *   and the back-projection handles the mirroring), sorted, and each gets half the gap to each
+ *   of its neighbours on the folded half circle (the last wraps to the first);
+ * - a uniform set over 180° (or 360°) therefore gets π/A each, summing to π; duplicated
+ *   directions share their gap;
+ * - a gap wider than 4 × π/A is a missing wedge (limited-angle data): an angle next to it uses
+ *   its gap on the other side for both halves, so the end projections are not stretched across
+ *   the wedge; an angle with wedges on both sides gets π/A.
+ */
+export function angleWeights(anglesDeg: ArrayLike<number>): Float64Array {
+  const A = anglesDeg.length;
+  const w = new Float64Array(A);
+  if (A === 0) return w;
+  if (A === 1) {
+    w[0] = Math.PI;
+    return w;
+  }
+  const folded = Array.from(anglesDeg, (d, i) => ({ i, phi: ((((d % 180) + 180) % 180) * Math.PI) / 180 }));
+  folded.sort((p, q) => p.phi - q.phi);
+  const gaps = new Float64Array(A); // gap after sorted entry s
+  for (let s = 0; s < A; s++) {
+    gaps[s] = s + 1 < A ? folded[s + 1].phi - folded[s].phi : folded[0].phi + Math.PI - folded[s].phi;
+  }
+  const mean = Math.PI / A;
+  const wedge = (g: number): boolean => g > 4 * mean;
+  for (let s = 0; s < A; s++) {
+    const before = gaps[(s + A - 1) % A];
+    const after = gaps[s];
+    let value: number;
+    if (wedge(before) && wedge(after)) value = mean;
+    else if (wedge(before)) value = after;
+    else if (wedge(after)) value = before;
+    else value = (before + after) / 2;
+    w[folded[s].i] = value;
+  }
+  return w;
+}
+
+/**
+ * The per-angle table the back-projection reads: vec4(cos θ, sin θ, weight, 0), float32.
+ */
+export function angleTable(geometry: TomoGeometry, weights: ArrayLike<number> = angleWeights(geometry.anglesDeg)): Float32Array {
+  const { cos, sin } = angleTrig(geometry);
+  const A = geometry.anglesDeg.length;
+  const t = new Float32Array(4 * A);
+  for (let a = 0; a < A; a++) {
+    t[4 * a] = cos[a];
+    t[4 * a + 1] = sin[a];
+    t[4 * a + 2] = weights[a];
+  }
+  return t;
+}
+
+/** Options of {@link reconstructFbp}. */
+export interface FbpOptions {
+  /** Filter name (see src/tomo/filters.ts); default 'ramp'. Unknown names are an InputError. */
+  filter?: FilterName | string;
+  /** Zero padding of detector rows before filtering; default 'auto' (see {@link paddedLength}). */
+  padding?: FilterPadding;
+  /** Largest GPU buffer per slab in bytes (default 512 MiB, capped at the binding limit). */
+  maxSlabBytes?: number;
+  /** One event per slab, stage 'fbp'. */
+  onProgress?: ProgressCallback;
+}
+
+/** Result of {@link reconstructFbp}. */
+export interface FbpResult {
+  /** The reconstruction, [rows, n, n], attenuation per voxel length. */
+  volume: Volume;
+  /** Wall-clock seconds, uploads and read-backs included. */
+  seconds: number;
+  /** GPU time per kernel ('fbp filter', 'fbp backproject') when timestamps are available. */
+  kernels: KernelTimes;
+}
+
+/** GPU pipelines of FBP, compiled (checked) once. */
+export async function fbpPipelines(ctx: GpuContext): Promise<{ filter: GPUComputePipeline; backproject: GPUComputePipeline }> {
+  const filter = await ctx.pipelines.getChecked({ shader: FILTER_SHADER, entry: 'filter_rows', constants: { WG: FILTER_WG } });
+  const backproject = await ctx.pipelines.getChecked({ shader: BP_SHADER, entry: 'backproject', constants: { WG: BACKPROJECT_WG } });
+  return { filter, backproject };
+}
+
+/** Uniform block of fbp_filter.wgsl. */
+export function filterParams(ctx: GpuContext, cols: number, rows: number, angles: number): GPUBuffer {
+  return ctx.uniform(new UniformWriter(4).u32(cols).u32(rows).u32(angles).u32(0).buffer, 'fbp filter params');
+}
+
+/** Uniform block of fbp_backproject.wgsl. */
+export function backprojectParams(ctx: GpuContext, n: number, slices: number, angles: number, cols: number, candidates: number): GPUBuffer {
+  return ctx.uniform(new UniformWriter(8).u32(n).u32(slices).u32(angles).u32(cols).u32(candidates).u32(0).u32(0).u32(0).buffer, 'fbp backproject params');
+}
+
+/**
+ * Records the row filter: `proj` [angles, rows, cols] → `sino` [rows, angles, cols], one
+ * workgroup per detector row. `params` from {@link filterParams}.
+ */
+export function encodeFilterRows(ctx: GpuContext, pass: GPUComputePassEncoder, pipeline: GPUComputePipeline, bindGroup: GPUBindGroup, rows: number, angles: number): void {
+  pass.setPipeline(pipeline);
+  pass.setBindGroup(0, bindGroup);
+  const [gx, gy] = grid1d(rows * angles, 1, ctx.device.limits.maxComputeWorkgroupsPerDimension);
+  pass.dispatchWorkgroups(gx, gy);
+}
+
+/** Records the back-projection of `candidates × slices × n × n` voxels. */
+export function encodeBackproject(ctx: GpuContext, pass: GPUComputePassEncoder, pipeline: GPUComputePipeline, bindGroup: GPUBindGroup, voxels: number): void {
+  pass.setPipeline(pipeline);
+  pass.setBindGroup(0, bindGroup);
+  const [gx, gy] = grid1d(voxels, BACKPROJECT_WG, ctx.device.limits.maxComputeWorkgroupsPerDimension);
+  pass.dispatchWorkgroups(gx, gy);
+}
+
+/**
+ * Filtered back-projection of a projection stack [angles, rows, cols] (already normalised and
+ * −log'ed) into a volume [rows, n, n]. Slices are processed in slabs whose buffers fit one
+ * storage binding; each slab is one submit (filter + back-projection) and is read back into its
+ * place in the result.
+ */
+export async function reconstructFbp(ctx: GpuContext, projections: Volume, geometry: TomoGeometry, options: FbpOptions = {}): Promise<FbpResult> {
+  const t0 = performance.now();
+  checkProjectionShape(geometry, projections.shape, 'projections');
+  const filter = parseFilterName(options.filter ?? 'ramp');
+  const [A, rows, cols] = projections.shape;
+  const n = geometry.n;
+  const P = paddedLength(cols, options.padding ?? 'auto');
+  if (projections.data.length !== A * rows * cols) throw new InputError(`projection data holds ${projections.data.length} values, not ${A} x ${rows} x ${cols}`, 'projections');
+
+  const cap = Math.min(options.maxSlabBytes ?? SLAB_BYTES, ctx.maxBinding);
+  const perRow = Math.max(A * cols * 4, n * n * 4);
+  if (perRow > ctx.maxBinding) {
+    throw new GpuError('limits', `one slice (${A} projections of ${cols} columns, or ${n} x ${n} voxels) exceeds this device's largest storage binding (${(ctx.maxBinding / 2 ** 20).toFixed(0)} MiB)`);
+  }
+  const slabRows = Math.max(1, Math.min(rows, Math.floor(cap / perRow)));
+  const slabs = Math.ceil(rows / slabRows);
+
+  const { filter: filterPipe, backproject: bpPipe } = await fbpPipelines(ctx);
+  const out: Volume = { data: new Float32Array(rows * n * n), shape: [rows, n, n] };
+  const timer = new KernelTimer(ctx, 4 * slabs + 4);
+  const owned: GPUBuffer[] = [];
+  try {
+    const projBuf = ctx.createStorage(A * slabRows * cols * 4, 'fbp projections');
+    const sinoBuf = ctx.createStorage(slabRows * A * cols * 4, 'fbp filtered sinograms');
+    const volBuf = ctx.createStorage(slabRows * n * n * 4, 'fbp volume slab');
+    const kernBuf = ctx.upload(unrolledKernel(filter, cols, P), 'fbp filter kernel');
+    const tableBuf = ctx.upload(angleTable(geometry), 'fbp angle table');
+    const centerBuf = ctx.upload(new Float32Array([geometry.center]), 'fbp centre');
+    owned.push(projBuf, sinoBuf, volBuf, kernBuf, tableBuf, centerBuf);
+    ctx.fill(volBuf);
+    // Bind groups per distinct slab height (the full one and the remainder), made once.
+    const groups = new Map<number, [GPUBindGroup, GPUBindGroup]>();
+    const groupsFor = (nr: number): [GPUBindGroup, GPUBindGroup] => {
+      let g = groups.get(nr);
+      if (!g) {
+        const fp = filterParams(ctx, cols, nr, A);
+        const bp = backprojectParams(ctx, n, nr, A, cols, 1);
+        owned.push(fp, bp);
+        g = [ctx.bind(filterPipe, [fp, projBuf, kernBuf, sinoBuf]), ctx.bind(bpPipe, [bp, sinoBuf, tableBuf, centerBuf, volBuf])];
+        groups.set(nr, g);
+      }
+      return g;
+    };
+    const staging = slabs > 1 ? new Float32Array(A * slabRows * cols) : undefined;
+    for (let s = 0; s < slabs; s++) {
+      const r0 = s * slabRows;
+      const nr = Math.min(slabRows, rows - r0);
+      if (staging) {
+        // gather rows r0..r0+nr of every projection (a copy, no arithmetic)
+        for (let a = 0; a < A; a++) {
+          staging.set(projections.data.subarray((a * rows + r0) * cols, (a * rows + r0 + nr) * cols), a * nr * cols);
+        }
+        ctx.queue.writeBuffer(projBuf, 0, staging.buffer, 0, A * nr * cols * 4);
+      } else {
+        ctx.queue.writeBuffer(projBuf, 0, projections.data.buffer, projections.data.byteOffset, A * rows * cols * 4);
+      }
+      const [fg, bg] = groupsFor(nr);
+      const enc = ctx.device.createCommandEncoder({ label: 'fbp slab' });
+      let pass = timer.beginPass(enc, 'fbp filter');
+      encodeFilterRows(ctx, pass, filterPipe, fg, nr, A);
+      pass.end();
+      pass = timer.beginPass(enc, 'fbp backproject');
+      encodeBackproject(ctx, pass, bpPipe, bg, nr * n * n);
+      pass.end();
+      timer.resolve(enc);
+      ctx.queue.submit([enc.finish()]);
+      out.data.set(await ctx.readF32(volBuf, nr * n * n), r0 * n * n);
+      await timer.collect();
+      options.onProgress?.({ stage: 'fbp', iteration: s + 1, of: slabs, seconds: secondsSince(t0) });
+    }
+  } finally {
+    for (const b of owned) b.destroy();
+    timer.destroy();
+  }
+  return { volume: out, seconds: secondsSince(t0), kernels: timer.totals };
+}
+
+/**
+ * Runs only the row filter on the GPU: projections [angles, rows, cols] → filtered sinograms
+ * [rows, angles, cols]. For tests and diagnostics; {@link reconstructFbp} fuses it with the
+ * back-projection.
+ */
+export async function filterProjections(ctx: GpuContext, projections: Volume, filter: FilterName | string = 'ramp', padding: FilterPadding = 'auto'): Promise<Float32Array> {
+  const name = parseFilterName(filter);
+  const [A, rows, cols] = projections.shape;
+  const { filter: pipe } = await fbpPipelines(ctx);
+  const projBuf = ctx.upload(projections.data, 'filter input');
+  const kernBuf = ctx.upload(unrolledKernel(name, cols, paddedLength(cols, padding)), 'filter kernel');
+  const outBuf = ctx.createStorage(A * rows * cols * 4, 'filter output');
+  const params = filterParams(ctx, cols, rows, A);
+  ctx.fill(outBuf);
+  try {
+    const enc = ctx.device.createCommandEncoder({ label: 'fbp filter' });
+    const pass = enc.beginComputePass({ label: 'fbp filter' });
+    encodeFilterRows(ctx, pass, pipe, ctx.bind(pipe, [params, projBuf, kernBuf, outBuf]), rows, A);
+    pass.end();
+    ctx.queue.submit([enc.finish()]);
+    return await ctx.readF32(outBuf, A * rows * cols);
+  } finally {
+    for (const b of [projBuf, kernBuf, outBuf, params]) b.destroy();
+  }
+}
+
+/**
+ * Runs only the back-projection on the GPU: sinograms [slices, angles, cols] → volumes
+ * [candidates, slices, n, n], one per rotation centre in `centers` (TomoPy convention), with
+ * the given per-angle table from {@link angleTable}. For tests and centre finding.
+ */
+export async function backprojectSinograms(
+  ctx: GpuContext,
+  sinograms: Float32Array,
+  shape: { slices: number; angles: number; cols: number; n: number },
+  table: Float32Array,
+  centers: ArrayLike<number>,
+): Promise<Float32Array> {
+  const { slices, angles, cols, n } = shape;
+  const J = centers.length;
+  const { backproject: pipe } = await fbpPipelines(ctx);
+  const sinoBuf = ctx.upload(sinograms, 'bp sinograms');
+  const tableBuf = ctx.upload(table, 'bp angle table');
+  const centerBuf = ctx.upload(Float32Array.from(centers), 'bp centres');
+  const outBuf = ctx.createStorage(J * slices * n * n * 4, 'bp output');
+  const params = backprojectParams(ctx, n, slices, angles, cols, J);
+  ctx.fill(outBuf);
+  try {
+    const enc = ctx.device.createCommandEncoder({ label: 'fbp backproject' });
+    const pass = enc.beginComputePass({ label: 'fbp backproject' });
+    encodeBackproject(ctx, pass, pipe, ctx.bind(pipe, [params, sinoBuf, tableBuf, centerBuf, outBuf]), J * slices * n * n);
+    pass.end();
+    ctx.queue.submit([enc.finish()]);
+    return await ctx.readF32(outBuf, J * slices * n * n);
+  } finally {
+    for (const b of [sinoBuf, tableBuf, centerBuf, outBuf, params]) b.destroy();
+  }
+}
