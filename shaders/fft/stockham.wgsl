@@ -1,34 +1,40 @@
-// Stockham autosort FFT on lines held in workgroup memory: radix-4 stages with a radix-2 tail,
-// no bit-reversal pass, twiddles from a table. Included by every kernel that transforms lines
-// (shaders/fft/fft2d.wgsl, and fused kernels elsewhere).
+// Stockham autosort FFT of whole lines, no bit-reversal pass, twiddles from a table.
+// Each stage is one radix-R butterfly per (line, j) done in registers (R = 4, 8 or 16, built
+// from radix-4 and radix-2 butterflies); lines pass through workgroup memory only between stages.
+// The first stage reads its points straight from the input and the last stage writes straight to
+// the output, through two functions the including file defines:
 //
-// A kernel that includes this file:
-//   1. loads FFT_LINES lines of FFT_N points into fft_sm[fft_slot(line, pos)] (half 0),
-//   2. calls fft_run(local_invocation_index) from uniform control flow (it holds barriers),
-//   3. reads the result from fft_sm[result_base + fft_slot(line, pos)] (natural order).
+//   fn fft_input(line: u32, pos: u32) -> vec2f          // point `pos` of line `line`
+//   fn fft_output(line: u32, pos: u32, value: vec2f)     // result (natural order, unscaled)
+//
+// so kernels can fuse element-wise work into the loads and stores (fft/rows.wgsl, fft/cols.wgsl).
+// Call fft_run(local_invocation_index) from uniform control flow: it holds workgroup barriers.
 // The twiddle table is bound at @group(1) @binding(0): fft_twiddles[m] = exp(-2πi m / FFT_TABLE),
 // computed on the host in float64 (src/fft/twiddles.ts).
 //
-// Convention: forward X[k] = Σ x[n] e^{-2πi kn/N}; inverse uses e^{+2πi kn/N}. No scaling here:
-// kernels scale at their store (1/N per inverse pass).
+// Convention: forward X[k] = Σ x[n] e^{-2πi kn/N}; inverse uses e^{+2πi kn/N}; no scaling here.
 //#include "common/complex.wgsl"
 
 const FFT_TABLE: u32 = 1024u;
 
-// Points per line (power of two, 4..FFT_TABLE).
+// Points per line: FFT_N = FFT_R0 · FFT_R1 · FFT_R2 (radices 4, 8 or 16; FFT_R2 = 1 for two stages).
 override FFT_N: u32 = 128u;
+override FFT_R0: u32 = 16u;
+override FFT_R1: u32 = 8u;
+override FFT_R2: u32 = 1u;
 // Lines transformed together by one workgroup.
 override FFT_LINES: u32 = 1u;
-// Invocations per workgroup (each loops over its share of the butterflies).
+// Invocations per workgroup (each loops over its share of the butterflies of a stage).
 override FFT_WG: u32 = 64u;
 // false: forward transform (e^{-2πi kn/N}); true: inverse (e^{+2πi kn/N}).
 override FFT_INVERSE: bool = false;
-// Workgroup layout: false → line-major (pos fastest, rows), true → pos-major (line fastest, column tiles).
+// Butterfly order and workgroup layout: false → line-major (pos fastest: rows),
+// true → pos-major (line fastest: tiles of adjacent columns).
 override FFT_INTERLEAVED: bool = false;
 
 @group(1) @binding(0) var<storage, read> fft_twiddles: array<vec2f>;
 
-// Two halves (ping-pong), each FFT_N * FFT_LINES points.
+// Two halves of FFT_N · FFT_LINES points (the second is used only with three stages).
 var<workgroup> fft_sm: array<vec2f, 2u * FFT_N * FFT_LINES>;
 
 // Workgroup-memory slot of point `pos` of line `line` (within one half).
@@ -50,6 +56,11 @@ fn fft_rot(a: vec2f) -> vec2f {
   return select(vec2f(a.y, -a.x), vec2f(-a.y, a.x), FFT_INVERSE);
 }
 
+// Multiplies by a constant root of unity given as its forward value (conjugated for the inverse).
+fn fft_mulc(a: vec2f, w: vec2f) -> vec2f {
+  return cmul(a, select(w, vec2f(w.x, -w.y), FFT_INVERSE));
+}
+
 // Splits butterfly index b into (line, j), j in [0, count).
 fn fft_split(b: u32, count: u32) -> vec2u {
   if (FFT_INTERLEAVED) {
@@ -58,67 +69,169 @@ fn fft_split(b: u32, count: u32) -> vec2u {
   return vec2u(b / count, b % count);
 }
 
-// One radix-4 Stockham stage from half `src` to half `dst`; `ns` = length of the sub-transforms done so far.
-fn fft_stage4(src: u32, dst: u32, ns: u32, tid: u32) {
-  let quarter = FFT_N / 4u;
+// Reads point `pos` of `line`: from the input (first stage) or workgroup memory at `base`.
+fn fft_get(first: bool, base: u32, line: u32, pos: u32) -> vec2f {
+  if (first) {
+    return fft_input(line, pos);
+  }
+  return fft_sm[base + fft_slot(line, pos)];
+}
+
+// Writes point `pos` of `line`: to the output (last stage) or workgroup memory at `base`.
+fn fft_put(last: bool, base: u32, line: u32, pos: u32, v: vec2f) {
+  if (last) {
+    fft_output(line, pos, v);
+  } else {
+    fft_sm[base + fft_slot(line, pos)] = v;
+  }
+}
+
+// ---- small DFTs in registers (forward sign; the inverse conjugates the roots) ----
+
+fn fft_dft4(a: vec2f, b: vec2f, c: vec2f, d: vec2f) -> array<vec2f, 4> {
+  let s0 = a + c;
+  let s1 = a - c;
+  let s2 = b + d;
+  let s3 = fft_rot(b - d);
+  return array<vec2f, 4>(s0 + s2, s1 + s3, s0 - s2, s1 - s3);
+}
+
+const FFT_C8: f32 = 0.70710678118654752;
+
+fn fft_dft8(x: array<vec2f, 8>) -> array<vec2f, 8> {
+  let a = fft_dft4(x[0], x[2], x[4], x[6]);
+  let b = fft_dft4(x[1], x[3], x[5], x[7]);
+  let b1 = fft_mulc(b[1], vec2f(FFT_C8, -FFT_C8));
+  let b2 = fft_rot(b[2]);
+  let b3 = fft_mulc(b[3], vec2f(-FFT_C8, -FFT_C8));
+  return array<vec2f, 8>(a[0] + b[0], a[1] + b1, a[2] + b2, a[3] + b3, a[0] - b[0], a[1] - b1, a[2] - b2, a[3] - b3);
+}
+
+// exp(-2πi m/16) for m = 1, 3 (m = 2 is FFT_C8, m = 4 is -i).
+const FFT_C16: f32 = 0.92387953251128674;
+const FFT_S16: f32 = 0.38268343236508977;
+
+fn fft_dft16(x: array<vec2f, 16>) -> array<vec2f, 16> {
+  // n = 4·n1 + n2, k = k1 + 4·k2: four DFT-4 over n1, twiddle W16^{n2·k1}, four DFT-4 over n2.
+  let a0 = fft_dft4(x[0], x[4], x[8], x[12]);
+  let a1 = fft_dft4(x[1], x[5], x[9], x[13]);
+  let a2 = fft_dft4(x[2], x[6], x[10], x[14]);
+  let a3 = fft_dft4(x[3], x[7], x[11], x[15]);
+  let w1 = vec2f(FFT_C16, -FFT_S16);
+  let w2 = vec2f(FFT_C8, -FFT_C8);
+  let w3 = vec2f(FFT_S16, -FFT_C16);
+  let w6 = vec2f(-FFT_C8, -FFT_C8);
+  let w9 = vec2f(-FFT_C16, FFT_S16);
+  let y0 = fft_dft4(a0[0], a1[0], a2[0], a3[0]);
+  let y1 = fft_dft4(a0[1], fft_mulc(a1[1], w1), fft_mulc(a2[1], w2), fft_mulc(a3[1], w3));
+  let y2 = fft_dft4(a0[2], fft_mulc(a1[2], w2), fft_rot(a2[2]), fft_mulc(a3[2], w6));
+  let y3 = fft_dft4(a0[3], fft_mulc(a1[3], w3), fft_mulc(a2[3], w6), fft_mulc(a3[3], w9));
+  return array<vec2f, 16>(
+    y0[0], y1[0], y2[0], y3[0],
+    y0[1], y1[1], y2[1], y3[1],
+    y0[2], y1[2], y2[2], y3[2],
+    y0[3], y1[3], y2[3], y3[3]);
+}
+
+// ---- Stockham stages: ns = length of the sub-transforms already done (1 for the first) ----
+// Butterfly (line, j): inputs at j + r·N/R, twiddled by W_{ns·R}^{r·k} (k = j mod ns), outputs at
+// (j - k)·R + k + r·ns.
+
+fn fft_stage4(first: bool, last: bool, ns: u32, src: u32, dst: u32, tid: u32) {
+  let m = FFT_N / 4u;
   let step = FFT_TABLE / (4u * ns);
-  for (var b = tid; b < FFT_LINES * quarter; b += FFT_WG) {
-    let lj = fft_split(b, quarter);
+  for (var b = tid; b < FFT_LINES * m; b += FFT_WG) {
+    let lj = fft_split(b, m);
     let line = lj.x;
     let j = lj.y;
     let k = j & (ns - 1u);
-    let v0 = fft_sm[src + fft_slot(line, j)];
-    let v1 = cmul(fft_sm[src + fft_slot(line, j + quarter)], fft_twiddle(k * step));
-    let v2 = cmul(fft_sm[src + fft_slot(line, j + 2u * quarter)], fft_twiddle(2u * k * step));
-    let v3 = cmul(fft_sm[src + fft_slot(line, j + 3u * quarter)], fft_twiddle(3u * k * step));
-    let a0 = v0 + v2;
-    let a1 = v0 - v2;
-    let a2 = v1 + v3;
-    let a3 = fft_rot(v1 - v3);
+    var v: array<vec2f, 4>;
+    for (var r = 0u; r < 4u; r++) {
+      v[r] = fft_get(first, src, line, j + r * m);
+    }
+    if (ns > 1u) {
+      for (var r = 1u; r < 4u; r++) {
+        v[r] = cmul(v[r], fft_twiddle(r * k * step));
+      }
+    }
+    let y = fft_dft4(v[0], v[1], v[2], v[3]);
     let d = (j - k) * 4u + k;
-    fft_sm[dst + fft_slot(line, d)] = a0 + a2;
-    fft_sm[dst + fft_slot(line, d + ns)] = a1 + a3;
-    fft_sm[dst + fft_slot(line, d + 2u * ns)] = a0 - a2;
-    fft_sm[dst + fft_slot(line, d + 3u * ns)] = a1 - a3;
+    for (var r = 0u; r < 4u; r++) {
+      fft_put(last, dst, line, d + r * ns, y[r]);
+    }
   }
 }
 
-// The radix-2 tail stage (only when FFT_N is not a power of four).
-fn fft_stage2(src: u32, dst: u32, ns: u32, tid: u32) {
-  let half = FFT_N / 2u;
-  let step = FFT_TABLE / (2u * ns);
-  for (var b = tid; b < FFT_LINES * half; b += FFT_WG) {
-    let lj = fft_split(b, half);
+fn fft_stage8(first: bool, last: bool, ns: u32, src: u32, dst: u32, tid: u32) {
+  let m = FFT_N / 8u;
+  let step = FFT_TABLE / (8u * ns);
+  for (var b = tid; b < FFT_LINES * m; b += FFT_WG) {
+    let lj = fft_split(b, m);
     let line = lj.x;
     let j = lj.y;
     let k = j & (ns - 1u);
-    let v0 = fft_sm[src + fft_slot(line, j)];
-    let v1 = cmul(fft_sm[src + fft_slot(line, j + half)], fft_twiddle(k * step));
-    let d = (j - k) * 2u + k;
-    fft_sm[dst + fft_slot(line, d)] = v0 + v1;
-    fft_sm[dst + fft_slot(line, d + ns)] = v0 - v1;
+    var v: array<vec2f, 8>;
+    for (var r = 0u; r < 8u; r++) {
+      v[r] = fft_get(first, src, line, j + r * m);
+    }
+    if (ns > 1u) {
+      for (var r = 1u; r < 8u; r++) {
+        v[r] = cmul(v[r], fft_twiddle(r * k * step));
+      }
+    }
+    let y = fft_dft8(v);
+    let d = (j - k) * 8u + k;
+    for (var r = 0u; r < 8u; r++) {
+      fft_put(last, dst, line, d + r * ns, y[r]);
+    }
   }
 }
 
-// Transforms the lines in half 0 of fft_sm; returns the base of the half holding the result
-// (natural order). Call from uniform control flow: it synchronises the workgroup before each
-// stage and before returning.
-fn fft_run(tid: u32) -> u32 {
-  let size = FFT_N * FFT_LINES;
-  var src = 0u;
-  var ns = 1u;
-  loop {
-    if (ns * 4u > FFT_N) { break; }
-    workgroupBarrier();
-    fft_stage4(src, size - src, ns, tid);
-    src = size - src;
-    ns = ns * 4u;
+fn fft_stage16(first: bool, last: bool, ns: u32, src: u32, dst: u32, tid: u32) {
+  let m = FFT_N / 16u;
+  let step = FFT_TABLE / (16u * ns);
+  for (var b = tid; b < FFT_LINES * m; b += FFT_WG) {
+    let lj = fft_split(b, m);
+    let line = lj.x;
+    let j = lj.y;
+    let k = j & (ns - 1u);
+    var v: array<vec2f, 16>;
+    for (var r = 0u; r < 16u; r++) {
+      v[r] = fft_get(first, src, line, j + r * m);
+    }
+    if (ns > 1u) {
+      for (var r = 1u; r < 16u; r++) {
+        v[r] = cmul(v[r], fft_twiddle(r * k * step));
+      }
+    }
+    let y = fft_dft16(v);
+    let d = (j - k) * 16u + k;
+    for (var r = 0u; r < 16u; r++) {
+      fft_put(last, dst, line, d + r * ns, y[r]);
+    }
   }
-  if (ns < FFT_N) {
-    workgroupBarrier();
-    fft_stage2(src, size - src, ns, tid);
-    src = size - src;
+}
+
+fn fft_stage(radix: u32, first: bool, last: bool, ns: u32, src: u32, dst: u32, tid: u32) {
+  if (radix == 16u) {
+    fft_stage16(first, last, ns, src, dst, tid);
+  } else if (radix == 8u) {
+    fft_stage8(first, last, ns, src, dst, tid);
+  } else {
+    fft_stage4(first, last, ns, src, dst, tid);
   }
+}
+
+// Transforms FFT_LINES lines from fft_input to fft_output. Uniform control flow only.
+fn fft_run(tid: u32) {
+  let half = FFT_N * FFT_LINES;
+  fft_stage(FFT_R0, true, false, 1u, 0u, 0u, tid);
   workgroupBarrier();
-  return src;
+  if (FFT_R2 == 1u) {
+    fft_stage(FFT_R1, false, true, FFT_R0, 0u, 0u, tid);
+  } else {
+    fft_stage(FFT_R1, false, false, FFT_R0, 0u, half, tid);
+    workgroupBarrier();
+    fft_stage(FFT_R2, false, true, FFT_R0 * FFT_R1, half, 0u, tid);
+  }
 }

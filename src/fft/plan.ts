@@ -1,6 +1,8 @@
 /**
- * Batched 2-D complex FFT on the GPU (shaders/fft/fft2d.wgsl): a row pass then a column pass,
- * each a Stockham radix-4 (+ radix-2 tail) transform of whole lines held in workgroup memory.
+ * Batched 2-D complex FFT on the GPU (shaders/fft/rows.wgsl, cols.wgsl, stockham.wgsl): a row
+ * pass then a column pass, each a Stockham autosort transform of whole lines in two or three
+ * stages of radix-16/8/4 butterflies (built from radix-4 and radix-2 steps) held in registers,
+ * with workgroup memory between stages.
  *
  * Conventions: complex images are vec2f interleaved, C order [batch, height, width].
  *   forward: X[k] = Σ x[n] e^{-2πi kn/N}, unscaled;
@@ -34,8 +36,28 @@ export interface Fft2dOptions {
 /** Which line direction a pass transforms. */
 export type FftAxis = 'rows' | 'cols';
 
-/** The WGSL file holding the row and column passes. */
-export const FFT2D_SHADER = 'fft/fft2d.wgsl';
+/** The WGSL files of the row and column passes. */
+export const FFT_SHADERS: Record<FftAxis, string> = { rows: 'fft/rows.wgsl', cols: 'fft/cols.wgsl' };
+
+/** Stockham radices per line length (each stage is one radix-R butterfly in registers). */
+export function fftRadices(n: number): [number, number, number] {
+  switch (n) {
+    case 32:
+      return [8, 4, 1];
+    case 64:
+      return [8, 8, 1];
+    case 128:
+      return [16, 8, 1];
+    case 256:
+      return [16, 16, 1];
+    case 512:
+      return [8, 8, 8];
+    case 1024:
+      return [16, 8, 8];
+    default:
+      throw new InputError(`FFT line length must be a power of two in ${FFT_MIN_SIZE}..${FFT_MAX_SIZE}, got ${n}`);
+  }
+}
 
 /** Smallest and largest supported line length. */
 export const FFT_MIN_SIZE = 32;
@@ -47,6 +69,8 @@ const ALIGN = 256; // minStorageBufferOffsetAlignment upper bound (spec maximum)
 export interface FftPassShape {
   /** Points per line. */
   n: number;
+  /** Radix of each Stockham stage (1 = no third stage). */
+  radices: [number, number, number];
   /** Lines per workgroup (rows: consecutive rows; cols: adjacent columns). */
   lines: number;
   /** Invocations per workgroup. */
@@ -74,8 +98,10 @@ export function chooseFftPassShape(ctx: GpuContext, axis: FftAxis, n: number, ot
   const wanted = axis === 'rows' ? Math.max(1, 1024 / n) : 16;
   let lines = Math.min(wanted, maxLinesByMemory, other);
   lines = 2 ** Math.floor(Math.log2(lines));
-  const workgroupSize = Math.min(maxInv, (lines * n) / 4);
-  return { n, lines, workgroupSize };
+  const radices = fftRadices(n);
+  // One invocation per butterfly of the widest-radix stage.
+  const workgroupSize = Math.min(maxInv, (lines * n) / Math.max(...radices));
+  return { n, radices, lines, workgroupSize };
 }
 
 interface ChunkBinding {
@@ -261,10 +287,13 @@ export class Fft2dPlan {
 /** The pipeline spec of one FFT pass (shader fft/fft2d.wgsl). */
 export function fftPassSpec(axis: FftAxis, shape: FftPassShape, width: number, inverse: boolean, shiftLoad: boolean, shiftStore: boolean) {
   return {
-    shader: FFT2D_SHADER,
+    shader: FFT_SHADERS[axis],
     entry: axis === 'rows' ? 'fft_rows' : 'fft_cols',
     constants: {
       FFT_N: shape.n,
+      FFT_R0: shape.radices[0],
+      FFT_R1: shape.radices[1],
+      FFT_R2: shape.radices[2],
       FFT_LINES: shape.lines,
       FFT_WG: shape.workgroupSize,
       FFT_INVERSE: inverse ? 1 : 0,
