@@ -259,7 +259,13 @@ export async function readTiffFiles(files: readonly string[], options: TiffReadO
       throw new InputError(`rows ${r0}:${r1} are outside the ${height} rows of the images`, ref!.file);
     }
     const rows = r1 - r0;
-    assertFitsInMemory(total * rows * width * 4, `a stack of ${total} images of ${rows} × ${width} float32 values`, 'use --rows to read fewer detector rows');
+    const from = files.length === 1 ? files[0]! : `${files.length} files`;
+    try {
+      assertFitsInMemory(total * rows * width * 4, `a stack of ${total} images of ${rows} × ${width} float32 values`, 'use --rows to read fewer detector rows');
+    } catch (e) {
+      if (e instanceof InputError && !e.file) throw new InputError(e.message, from, { cause: e });
+      throw e;
+    }
     const out = new Float32Array(total * rows * width);
     let slot = 0;
     for (const plan of plans) {
