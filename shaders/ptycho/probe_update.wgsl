@@ -1,0 +1,63 @@
+// Overlap projection, probe half: one invocation per (mode, probe pixel) sums over the frames of
+// a chunk in ascending order (deterministic, no atomics):
+//
+//   P_m(r) = (c_P·P_m(r) + Σ_j conj(O_j(r)) ψ_jm(r)) / (c_P + Σ_j |O_j(r)|²)
+//
+// with O_j the bilinear view of the object (ptycho/sample.wgsl). Chunks carry their running sums
+// in `num`/`den` as in object_update.wgsl; the last chunk writes the probe.
+//#include "common/index.wgsl"
+//#include "common/complex.wgsl"
+//#include "ptycho/sample.wgsl"
+
+struct Params {
+  h: u32,
+  w: u32,
+  modes: u32,
+  cols: u32,      // object row length
+  frame0: u32,
+  n_frames: u32,  // frames in this chunk
+  first: u32,
+  last: u32,
+  c_p: f32,       // probe inertia c_P
+  _pad0: u32,
+  _pad1: u32,
+  _pad2: u32,
+}
+
+@group(0) @binding(0) var<uniform> p: Params;
+@group(0) @binding(1) var<storage, read_write> probe: array<vec2f>;  // [modes, h, w]
+@group(0) @binding(2) var<storage, read> obj: array<vec2f>;          // [rows, cols]
+@group(0) @binding(3) var<storage, read> psi: array<vec2f>;          // chunk [frames, modes, h, w]
+@group(0) @binding(4) var<storage, read> pos: array<FramePos>;       // all frames
+@group(0) @binding(5) var<storage, read_write> num: array<vec2f>;    // [modes, h, w]
+@group(0) @binding(6) var<storage, read_write> den: array<f32>;      // [modes, h, w]
+
+override WG: u32 = 64;
+
+@compute @workgroup_size(WG)
+fn main(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg: vec3u) {
+  let i = linear_index(gid, nwg, WG);
+  let hw = p.h * p.w;
+  if (i >= p.modes * hw) { return; }
+  let m = i / hw;
+  let r = i - m * hw;
+  let ry = r / p.w;
+  let rx = r - ry * p.w;
+  var acc = vec2f(0.0);
+  var d = 0.0;
+  for (var k = 0u; k < p.n_frames; k++) {
+    let v = object_view(pos[p.frame0 + k], ry, rx, p.cols);
+    acc += cmul_conj(psi[(k * p.modes + m) * hw + r], v);
+    d += cabs2(v);
+  }
+  if (p.first == 0u) {
+    acc = num[i] + acc;
+    d = den[i] + d;
+  }
+  if (p.last == 1u) {
+    probe[i] = (p.c_p * probe[i] + acc) / (p.c_p + d);
+  } else {
+    num[i] = acc;
+    den[i] = d;
+  }
+}

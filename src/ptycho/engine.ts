@@ -1,0 +1,442 @@
+/**
+ * The difference-map family on the GPU: DM (Thibault et al. 2008/2009) and RAAR (Luke 2005)
+ * share one kernel set (shaders/ptycho/*.wgsl), with mixed-state probes and sub-pixel positions.
+ *
+ * One iteration, all frames, one submit and one await (the per-frame Fourier errors):
+ *   1. x_j = P_m · S_j O                       (probe_times_view.wgsl)
+ *   2. X_j = F x_j                             (batched WGSL FFT, src/fft/plan.ts)
+ *   3. Ψ_j ← ca·Ψ_j + cb·X_j + cc·Π_F((1+α)X_j − αΨ_j), x_j ← Ψ_j, Fourier error of X_j
+ *                                              (fourier_update.wgsl; exit waves are kept in
+ *                                               Fourier space, which F's linearity allows)
+ *   4. ψ_j = F⁻¹ x_j                           (real-space exit waves)
+ *   5. overlap projection, `inner` times: object from ψ and P (a gather over each object tile's
+ *      frame list: race-free and deterministic), then the probe from ψ and O once probe updates
+ *      have started (object_update.wgsl, probe_update.wgsl).
+ *
+ * Parametrisation ψ' = a·ψ + b·Π_O ψ + c·Π_F((1+α)Π_O ψ − αψ):
+ *   DM:       a = 1, b = −1, c = 1, α = β (β = 1: the classic DM, ψ' = ψ + Π_F(2Π_Oψ − ψ) − Π_Oψ);
+ *   RAAR(β):  a = β, b = 1 − 2β, c = β, α = 1.
+ *
+ * Scaling: the FFT is unscaled forward (Σ|Fψ|² = h·w·Σ|ψ|²), so intensities I = |F(P·O_j)|²;
+ * the Fourier error is the mean over frames of Σ_k m_k(|F(P·O_j)|_k − √I_jk)² / Σ_k m_k.
+ *
+ * GPU resources are created once in the constructor and reused; nothing is allocated per
+ * iteration. Frames are processed in chunks that fit one storage binding.
+ */
+import type { GpuContext } from '../gpu/context.js';
+import { grid1d, UniformWriter } from '../gpu/dispatch.js';
+import { Fft2dPlan } from '../fft/plan.js';
+import { InputError } from '../core/errors.js';
+import type { ComplexArray } from '../core/array.js';
+import { type PtychoDataset, meanFrameSum, validateDataset } from './dataset.js';
+import { type ScanGeometry, packPositions, scanGeometry, tileFrameLists, frameChunks } from './scan.js';
+
+/** Which member of the difference-map family to run. */
+export type DmVariant = 'dm' | 'raar';
+
+/** Coefficients of ψ' = a·ψ + b·Π_O ψ + c·Π_F((1+α)Π_O ψ − αψ). */
+export interface DmCoefficients {
+  a: number;
+  b: number;
+  c: number;
+  alpha: number;
+}
+
+/** The (a, b, c, α) of DM (β = α, default 1) or RAAR(β) (default 0.75). */
+export function dmCoefficients(variant: DmVariant, beta?: number): DmCoefficients {
+  if (variant === 'raar') {
+    const b = beta ?? 0.75;
+    return { a: b, b: 1 - 2 * b, c: b, alpha: 1 };
+  }
+  return { a: 1, b: -1, c: 1, alpha: beta ?? 1 };
+}
+
+/** Options of the difference-map engine. */
+export interface DmEngineOptions {
+  /** 'dm' (default) or 'raar'. */
+  variant?: DmVariant;
+  /** DM: α of the reflection (default 1); RAAR: β (default 0.75). */
+  beta?: number;
+  /** Incoherent probe modes (default 1). */
+  modes?: number;
+  /** Object/probe alternations per overlap projection once the probe is updated (default 2). */
+  innerIterations?: number;
+  /** Object inertia c_O as a fraction of the mean overlap denominator n·Σ|P|²/(object pixels) (default 0.01). */
+  objectInertia?: number;
+  /** Probe inertia c_P as a fraction of the frame count n (default 0.01). */
+  probeInertia?: number;
+  /** Keep sub-pixel positions (bilinear views, default true); false rounds them to whole pixels. */
+  subpixel?: boolean;
+  /** Margin in pixels around the scanned field (default 2). */
+  margin?: number;
+  /** Fourier power bound (mean squared amplitude deviation per pixel below which a frame is left alone); default none. */
+  powerBound?: number;
+  /** Caps the bytes of one storage binding (default: the device's limit); used to test chunking. */
+  maxBindingBytes?: number;
+  /** Initial object [rows, cols] (default ones); must match the scan geometry. */
+  initialObject?: ComplexArray;
+  /** Scale the initial probe so h·w·Σ|P|² equals the mean frame sum (default true). */
+  scaleProbe?: boolean;
+}
+
+const TILE = 16;
+const WG_VIEW = 64;
+const WG_FOURIER = 256;
+const WG_PROBE = 64;
+const WG_PREP = 256;
+
+interface Chunk {
+  first: number;
+  end: number;
+  view: GPUBindGroup;
+  fourier: GPUBindGroup;
+  object: GPUBindGroup;
+  probe: GPUBindGroup;
+  tilesX: number;
+  tilesY: number;
+  buffers: GPUBuffer[];
+}
+
+/**
+ * A difference-map (DM/RAAR) reconstruction on the GPU. Create, call {@link iterate} as often
+ * as wanted, read {@link readObject}/{@link readProbe}, then {@link destroy}.
+ */
+export class DmEngine {
+  readonly geometry: ScanGeometry;
+  readonly n: number;
+  readonly h: number;
+  readonly w: number;
+  readonly modes: number;
+  readonly coefficients: DmCoefficients;
+  readonly innerIterations: number;
+  /** c_O and c_P as used. */
+  readonly inertia: { object: number; probe: number };
+  private readonly hw: number;
+  private readonly plan: Fft2dPlan;
+  private readonly chunks: Chunk[] = [];
+  private readonly own: GPUBuffer[] = [];
+  private readonly obj: GPUBuffer;
+  private readonly probe: GPUBuffer;
+  private readonly x: GPUBuffer;
+  private readonly psi: GPUBuffer;
+  private readonly err: GPUBuffer;
+  private readonly errStaging: GPUBuffer;
+  private readonly pipes: Record<'view' | 'fourier' | 'object' | 'probe' | 'prep', GPUComputePipeline>;
+  private started = false;
+  private destroyed = false;
+
+  private constructor(private readonly ctx: GpuContext, dataset: PtychoDataset, options: DmEngineOptions, pipes: DmEngine['pipes'], plan: Fft2dPlan) {
+    const [n, h, w] = dataset.shape;
+    this.n = n;
+    this.h = h;
+    this.w = w;
+    this.hw = h * w;
+    this.modes = options.modes ?? (dataset.probe && dataset.probe.shape.length === 3 ? dataset.probe.shape[0] : 1);
+    this.coefficients = dmCoefficients(options.variant ?? 'dm', options.beta);
+    this.innerIterations = options.innerIterations ?? 2;
+    this.pipes = pipes;
+    this.plan = plan;
+    const positions = new Float64Array(dataset.positions);
+    if (options.subpixel === false) for (let i = 0; i < positions.length; i++) positions[i] = Math.round(positions[i]);
+    this.geometry = scanGeometry(positions, [h, w], options.margin ?? 2, dataset.source);
+    const [rows, cols] = this.geometry.objectShape;
+    const hw = this.hw;
+    const M = this.modes;
+
+    // --- data: amplitudes and mask
+    const mag = this.keep(ctx.upload(dataset.frames, 'ptycho amplitudes'));
+    const maskF = new Float32Array(hw).fill(1);
+    if (dataset.mask) for (let i = 0; i < hw; i++) maskF[i] = dataset.mask[i] ? 1 : 0;
+    let maskSum = 0;
+    for (const v of maskF) maskSum += v;
+    const mask = this.keep(ctx.upload(maskF, 'ptycho mask'));
+    const pos = this.keep(ctx.upload(new Uint8Array(packPositions(this.geometry.positions)), 'ptycho positions'));
+
+    // --- model: object, probe, exit waves
+    const probe0 = initialProbeModes(dataset, M, options.scaleProbe ?? true);
+    this.probe = this.keep(ctx.upload(probe0, 'ptycho probe'));
+    if (options.initialObject) {
+      const s = options.initialObject.shape;
+      if (s[0] !== rows || s[1] !== cols) throw new InputError(`the initial object is [${s.join(', ')}] but the scan needs [${rows}, ${cols}]`, dataset.source);
+      this.obj = this.keep(ctx.upload(options.initialObject.data, 'ptycho object'));
+    } else {
+      const ones = new Float32Array(2 * rows * cols);
+      for (let i = 0; i < ones.length; i += 2) ones[i] = 1;
+      this.obj = this.keep(ctx.upload(ones, 'ptycho object'));
+    }
+    const waveBytes = n * M * hw * 8;
+    this.x = this.keep(ctx.createStorage(waveBytes, 'ptycho x'));
+    this.psi = this.keep(ctx.createStorage(waveBytes, 'ptycho psi'));
+    this.err = this.keep(ctx.createStorage(n * 4, 'ptycho errors'));
+    this.errStaging = this.keep(ctx.device.createBuffer({ size: Math.max(16, n * 4), usage: GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST, label: 'ptycho errors staging' }));
+    const objNum = this.keep(ctx.createStorage(rows * cols * 8, 'ptycho object numerator'));
+    const objDen = this.keep(ctx.createStorage(rows * cols * 4, 'ptycho object denominator'));
+    const prNum = this.keep(ctx.createStorage(M * hw * 8, 'ptycho probe numerator'));
+    const prDen = this.keep(ctx.createStorage(M * hw * 4, 'ptycho probe denominator'));
+
+    // --- constants
+    let probePower = 0;
+    for (let i = 0; i < probe0.length; i++) probePower += probe0[i] * probe0[i];
+    this.inertia = {
+      object: (options.objectInertia ?? 0.01) * (n * probePower) / (rows * cols),
+      probe: (options.probeInertia ?? 0.01) * n,
+    };
+    const { a, b, c, alpha } = this.coefficients;
+    const pbound = options.powerBound;
+
+    // --- chunks of frames that fit one binding
+    const maxBinding = Math.min(ctx.maxBinding, options.maxBindingBytes ?? Infinity);
+    const perChunk = Math.floor(maxBinding / (M * hw * 8));
+    if (perChunk < 1) throw new InputError(`one frame of ${M} mode(s) × ${h}×${w} exceeds the device's storage binding limit`, dataset.source);
+    const tilesX = Math.ceil(cols / TILE), tilesY = Math.ceil(rows / TILE);
+    const ranges = frameChunks(n, perChunk);
+    ranges.forEach(([first, end], ci) => {
+      const count = end - first;
+      const isFirst = ci === 0 ? 1 : 0;
+      const isLast = ci === ranges.length - 1 ? 1 : 0;
+      const bufs: GPUBuffer[] = [];
+      const waves = (buf: GPUBuffer) => ({ buffer: buf, offset: first * M * hw * 8, size: count * M * hw * 8 });
+      const viewU = ctx.uniform(new UniformWriter(8).u32(h).u32(w).u32(M).u32(cols).u32(first).u32(count).u32(0).u32(0).buffer, 'view params');
+      const fourU = ctx.uniform(new UniformWriter(12).u32(hw).u32(M).u32(first).u32(count).f32(alpha).f32(a).f32(b).f32(c).f32(pbound ?? 0).f32(1 / maskSum).u32(0).u32(0).buffer, 'fourier params');
+      const objU = ctx.uniform(new UniformWriter(12).u32(rows).u32(cols).u32(h).u32(w).u32(M).u32(tilesX).u32(first).u32(isFirst).u32(isLast).f32(this.inertia.object).u32(0).u32(0).buffer, 'object params');
+      const prU = ctx.uniform(new UniformWriter(12).u32(h).u32(w).u32(M).u32(cols).u32(first).u32(count).u32(isFirst).u32(isLast).f32(this.inertia.probe).u32(0).u32(0).u32(0).buffer, 'probe params');
+      const lists = tileFrameLists(this.geometry, TILE, first, end);
+      const tStart = ctx.upload(lists.start, 'tile starts');
+      const tFrames = ctx.upload(lists.frames, 'tile frames');
+      bufs.push(viewU, fourU, objU, prU, tStart, tFrames);
+      const magRange = { buffer: mag, offset: first * hw * 4, size: count * hw * 4 };
+      this.chunks.push({
+        first,
+        end,
+        view: ctx.bind(pipes.view, [viewU, waves(this.x), this.probe, this.obj, pos], 'view'),
+        fourier: ctx.bind(pipes.fourier, [fourU, waves(this.x), waves(this.psi), magRange, mask, this.err], 'fourier'),
+        object: ctx.bind(pipes.object, [objU, this.obj, this.probe, waves(this.x), pos, tStart, tFrames, objNum, objDen], 'object'),
+        probe: ctx.bind(pipes.probe, [prU, this.probe, this.obj, waves(this.x), pos, prNum, prDen], 'probe'),
+        tilesX,
+        tilesY,
+        buffers: bufs,
+      });
+    });
+
+    // --- amplitudes from intensities, in place, on the GPU
+    const enc = ctx.device.createCommandEncoder({ label: 'ptycho prepare' });
+    const pass = enc.beginComputePass({ label: 'ptycho prepare' });
+    const maxPerDim = ctx.device.limits.maxComputeWorkgroupsPerDimension;
+    for (let off = 0; off < n * hw; off += Math.floor(maxBinding / 4 / 256) * 256) {
+      const len = Math.min(n * hw - off, Math.floor(maxBinding / 4 / 256) * 256);
+      const u = this.keep(ctx.uniform(new UniformWriter(4).u32(len).buffer, 'prep params'));
+      pass.setPipeline(pipes.prep);
+      pass.setBindGroup(0, ctx.bind(pipes.prep, [u, { buffer: mag, offset: off * 4, size: len * 4 }]));
+      const [gx, gy] = grid1d(len, WG_PREP, maxPerDim);
+      pass.dispatchWorkgroups(gx, gy);
+    }
+    pass.end();
+    ctx.queue.submit([enc.finish()]);
+  }
+
+  /** Validates the dataset, compiles the kernels and uploads everything. */
+  static async create(ctx: GpuContext, dataset: PtychoDataset, options: DmEngineOptions = {}): Promise<DmEngine> {
+    validateDataset(dataset);
+    const modes = options.modes ?? 1;
+    if (!Number.isInteger(modes) || modes < 1 || modes > 16) throw new InputError(`probe modes must be an integer in 1..16, got ${modes}`, '--probe-modes');
+    const [n, h, w] = dataset.shape;
+    const pipes = {
+      view: await ctx.pipelines.getChecked({ shader: 'ptycho/probe_times_view.wgsl', entry: 'main', constants: { WG: WG_VIEW } }),
+      fourier: await ctx.pipelines.getChecked({ shader: 'ptycho/fourier_update.wgsl', entry: 'main', constants: { WG: WG_FOURIER, POWER_BOUND: options.powerBound !== undefined ? 1 : 0 } }),
+      object: await ctx.pipelines.getChecked({ shader: 'ptycho/object_update.wgsl', entry: 'main', constants: { TILE } }),
+      probe: await ctx.pipelines.getChecked({ shader: 'ptycho/probe_update.wgsl', entry: 'main', constants: { WG: WG_PROBE } }),
+      prep: await ctx.pipelines.getChecked({ shader: 'ptycho/prepare.wgsl', entry: 'sqrt_inplace', constants: { WG: WG_PREP } }),
+    };
+    const plan = await Fft2dPlan.create(ctx, { height: h, width: w, batch: n * modes, maxBindingBytes: options.maxBindingBytes });
+    return ctx.checked('setting up the difference map', () => new DmEngine(ctx, dataset, { ...options, modes }, pipes, plan));
+  }
+
+  private keep<T extends GPUBuffer>(b: T): T {
+    this.own.push(b);
+    return b;
+  }
+
+  private encodeExitModel(pass: GPUComputePassEncoder): void {
+    const maxPerDim = this.ctx.device.limits.maxComputeWorkgroupsPerDimension;
+    for (const c of this.chunks) {
+      pass.setPipeline(this.pipes.view);
+      pass.setBindGroup(0, c.view);
+      const [gx, gy] = grid1d((c.end - c.first) * this.hw, WG_VIEW, maxPerDim);
+      pass.dispatchWorkgroups(gx, gy);
+    }
+    this.plan.encode(pass, this.x, 'forward');
+  }
+
+  /** Records the Fourier-space exit-wave update with the modulus projection and the errors. */
+  private encodeFourier(pass: GPUComputePassEncoder): void {
+    for (const c of this.chunks) {
+      pass.setPipeline(this.pipes.fourier);
+      pass.setBindGroup(0, c.fourier);
+      const [gx, gy] = grid1d(c.end - c.first, 1, this.ctx.device.limits.maxComputeWorkgroupsPerDimension);
+      pass.dispatchWorkgroups(gx, gy);
+    }
+  }
+
+  /** Records the object half of the overlap projection. */
+  private encodeObject(pass: GPUComputePassEncoder): void {
+    for (const c of this.chunks) {
+      pass.setPipeline(this.pipes.object);
+      pass.setBindGroup(0, c.object);
+      pass.dispatchWorkgroups(c.tilesX, c.tilesY);
+    }
+  }
+
+  /** Records the probe half of the overlap projection. */
+  private encodeProbe(pass: GPUComputePassEncoder): void {
+    const maxPerDim = this.ctx.device.limits.maxComputeWorkgroupsPerDimension;
+    for (const c of this.chunks) {
+      pass.setPipeline(this.pipes.probe);
+      pass.setBindGroup(0, c.probe);
+      const [gx, gy] = grid1d(this.modes * this.hw, WG_PROBE, maxPerDim);
+      pass.dispatchWorkgroups(gx, gy);
+    }
+  }
+
+  /**
+   * One iteration (one submit, one await). Returns the Fourier error of the model the iteration
+   * started from (mean over frames of Σ m(|F(P·O_j)| − √I)² / Σ m) and the per-frame errors.
+   */
+  async iterate(updateProbe: boolean): Promise<{ error: number; frameErrors: Float32Array }> {
+    if (this.destroyed) throw new Error('DmEngine used after destroy()');
+    const ctx = this.ctx;
+    const enc = ctx.device.createCommandEncoder({ label: 'dm iteration' });
+    if (!this.started) {
+      // Ψ = F(P·O_j) to start from.
+      const p0 = enc.beginComputePass({ label: 'dm start' });
+      this.encodeExitModel(p0);
+      p0.end();
+      enc.copyBufferToBuffer(this.x, 0, this.psi, 0, this.x.size);
+      this.started = true;
+    }
+    const pass = enc.beginComputePass({ label: 'dm iteration' });
+    this.encodeExitModel(pass);
+    this.encodeFourier(pass);
+    this.plan.encode(pass, this.x, 'inverse');
+    const inner = updateProbe ? this.innerIterations : 1;
+    for (let k = 0; k < inner; k++) {
+      this.encodeObject(pass);
+      if (updateProbe) this.encodeProbe(pass);
+    }
+    pass.end();
+    enc.copyBufferToBuffer(this.err, 0, this.errStaging, 0, this.n * 4);
+    ctx.queue.submit([enc.finish()]);
+    await this.errStaging.mapAsync(GPUMapMode.READ, 0, this.n * 4);
+    const frameErrors = new Float32Array(this.errStaging.getMappedRange(0, this.n * 4).slice(0));
+    this.errStaging.unmap();
+    ctx.throwIfFailed('difference-map iteration');
+    let s = 0;
+    for (const e of frameErrors) s += e;
+    return { error: s / this.n, frameErrors };
+  }
+
+  /** Stages of one iteration, for tests of single kernels. */
+  static readonly STAGES = ['view', 'fft', 'fourier', 'ifft', 'object', 'probe'] as const;
+
+  /**
+   * @internal Runs the named stages once, in order, in one submit (tests of single kernels).
+   * 'view': x = P·S_j O; 'fft'/'ifft': x ← F x / F⁻¹ x; 'fourier': the Fourier-space update of
+   * psi (and x ← Ψ'); 'object'/'probe': one half of the overlap projection from x.
+   */
+  async runStages(stages: ReadonlyArray<(typeof DmEngine.STAGES)[number]>): Promise<void> {
+    const enc = this.ctx.device.createCommandEncoder({ label: 'dm stages' });
+    const pass = enc.beginComputePass({ label: 'dm stages' });
+    const maxPerDim = this.ctx.device.limits.maxComputeWorkgroupsPerDimension;
+    for (const s of stages) {
+      if (s === 'view') {
+        for (const c of this.chunks) {
+          pass.setPipeline(this.pipes.view);
+          pass.setBindGroup(0, c.view);
+          const [gx, gy] = grid1d((c.end - c.first) * this.hw, WG_VIEW, maxPerDim);
+          pass.dispatchWorkgroups(gx, gy);
+        }
+      } else if (s === 'fft' || s === 'ifft') this.plan.encode(pass, this.x, s === 'fft' ? 'forward' : 'inverse');
+      else if (s === 'fourier') this.encodeFourier(pass);
+      else if (s === 'object') this.encodeObject(pass);
+      else this.encodeProbe(pass);
+    }
+    pass.end();
+    await this.ctx.submitAndWait([enc.finish()], 'dm stages');
+    this.started = true;
+  }
+
+  /** @internal The engine's GPU buffers (tests write inputs and poison outputs through them). */
+  get gpuBuffers(): { x: GPUBuffer; psi: GPUBuffer; obj: GPUBuffer; probe: GPUBuffer; err: GPUBuffer } {
+    return { x: this.x, psi: this.psi, obj: this.obj, probe: this.probe, err: this.err };
+  }
+
+  /** The object [rows, cols] (complex). */
+  async readObject(): Promise<ComplexArray> {
+    const [rows, cols] = this.geometry.objectShape;
+    return { data: await this.ctx.readF32(this.obj, 2 * rows * cols), shape: [rows, cols], complex: true };
+  }
+
+  /** The probe [h, w] for one mode, [modes, h, w] for several (complex). */
+  async readProbe(): Promise<ComplexArray> {
+    const data = await this.ctx.readF32(this.probe, 2 * this.modes * this.hw);
+    return { data, shape: this.modes === 1 ? [this.h, this.w] : [this.modes, this.h, this.w], complex: true };
+  }
+
+  /** Releases every GPU buffer this engine made (pipelines stay cached in the context). */
+  destroy(): void {
+    if (this.destroyed) return;
+    this.destroyed = true;
+    for (const c of this.chunks) for (const b of c.buffers) b.destroy();
+    for (const b of this.own) b.destroy();
+    this.plan.destroy();
+  }
+}
+
+/**
+ * The initial probe modes, interleaved complex [modes, h, w]: mode 0 is the dataset's probe (or a
+ * disc if it has none); further modes (when the dataset does not give them) are mode 0 times a
+ * first-order Hermite-like ramp along rows/cols, each with 10 % of mode 0's power. With `scale`,
+ * the total power is set so h·w·Σ|P|² equals the mean frame sum (unscaled forward FFT, |O| ≈ 1).
+ */
+export function initialProbeModes(dataset: PtychoDataset, modes: number, scale: boolean): Float32Array {
+  const [, h, w] = dataset.shape;
+  const hw = h * w;
+  const out = new Float32Array(2 * modes * hw);
+  const given = dataset.probe;
+  const givenModes = given ? (given.shape.length === 3 ? given.shape[0] : 1) : 0;
+  if (given) out.set(given.data.subarray(0, 2 * Math.min(modes, givenModes) * hw));
+  else {
+    const r0 = Math.min(h, w) / 4;
+    for (let y = 0; y < h; y++) for (let x = 0; x < w; x++) {
+      const d = Math.hypot(y - h / 2, x - w / 2);
+      out[2 * (y * w + x)] = d <= r0 ? 1 : 0;
+    }
+  }
+  const power = (m: number) => {
+    let s = 0;
+    for (let i = 2 * m * hw; i < 2 * (m + 1) * hw; i++) s += out[i] * out[i];
+    return s;
+  };
+  const p0 = power(0);
+  for (let m = Math.max(1, givenModes); m < modes; m++) {
+    const axisRows = m % 2 === 1;
+    const order = Math.ceil(m / 2);
+    for (let y = 0; y < h; y++) for (let x = 0; x < w; x++) {
+      const t = axisRows ? (y - h / 2) / (h / 4) : (x - w / 2) / (w / 4);
+      const f = order === 1 ? t : t * t - 1;
+      const i = y * w + x;
+      out[2 * (m * hw + i)] = out[2 * i] * f;
+      out[2 * (m * hw + i) + 1] = out[2 * i + 1] * f;
+    }
+    const pm = power(m);
+    const g = pm > 0 ? Math.sqrt((0.1 * p0) / pm) : 0;
+    for (let i = 2 * m * hw; i < 2 * (m + 1) * hw; i++) out[i] *= g;
+  }
+  if (scale) {
+    let total = 0;
+    for (let m = 0; m < modes; m++) total += power(m);
+    const target = meanFrameSum(dataset) / hw;
+    const g = total > 0 ? Math.sqrt(target / total) : 1;
+    for (let i = 0; i < out.length; i++) out[i] *= g;
+  }
+  return out;
+}
