@@ -154,6 +154,24 @@ describe('loadProjections', () => {
     await writeNpy(twoD, { data: new Float32Array(5), shape: [5] });
     expect((await inputError(loadProjections([twoD]))).message).toMatch(/must be a 3-D array/);
 
+    // unsupported sample format: a float32 TIFF whose SampleFormat is patched to 6 (complex float),
+    // as projections and as a flat field
+    const cf = join(dir, 'complex.tif');
+    await writeTiff(cf, { data: new Float32Array(15), shape: [3, 5] }, { imagej: false });
+    const bytes = readFileSync(cf);
+    const ifd = bytes.readUInt32LE(4);
+    for (let k = 0; k < bytes.readUInt16LE(ifd); k++) if (bytes.readUInt16LE(ifd + 2 + 12 * k) === 339) bytes.writeUInt16LE(6, ifd + 2 + 12 * k + 8);
+    writeFileSync(cf, bytes);
+    e = await inputError(loadProjections([cf]));
+    expect(e.file).toBe(cf);
+    expect(e.message).toMatch(/unsupported sample format: 32-bit complex float/);
+    e = await inputError(loadProjections([join(dir, 'stack.tif')], { flat: cf }));
+    expect(e.file).toBe(cf);
+
+    // mixed shapes in a list of files
+    e = await inputError(loadProjections([join(mixed, 'r_1.tif'), join(mixed, 'r_3.tif')]));
+    expect(e.file).toBe(join(mixed, 'r_3.tif'));
+
     // flat/dark shape mismatch
     const stack = join(dir, 'stack.tif');
     const wrong = join(dir, 'wrongflat.tif');
