@@ -77,6 +77,16 @@ describe('rotation-centre finding', () => {
     const r = await findCenter(ctx, volume, angles);
     console.log(`I13: centre ${r.center} (${r.method}; coarse ${r.coarse?.toFixed(2)}; rows ${r.rows}) in ${((performance.now() - t0) / 1000).toFixed(1)} s`);
     expect(Math.abs(r.center - 86)).toBeLessThanOrEqual(1);
+    expect(r.method).toMatch(/^opposed projections \(1 pair\)/);
+
+    // without the last projection no pair is 180° apart: the (truncation-biased) centre-of-mass
+    // start is further off, and the FBP search must still land on the same centre
+    const [A, R, C] = volume.shape;
+    const fewer = { data: volume.data.subarray(0, (A - 1) * R * C), shape: [A - 1, R, C] as [number, number, number] };
+    const r2 = await findCenter(ctx, fewer, angles.subarray(0, A - 1));
+    console.log(`I13 without the last projection: centre ${r2.center} (${r2.method}; coarse ${r2.coarse?.toFixed(2)})`);
+    expect(r2.method).toMatch(/^centre-of-mass fit/);
+    expect(Math.abs(r2.center - r.center)).toBeLessThanOrEqual(0.3);
   });
 
   it('finds the centre of the real tooth DXchange set near column 295.6 of 640', async () => {
