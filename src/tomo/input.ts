@@ -207,7 +207,7 @@ function checkField(field: Volume, proj: Volume, what: string, file: string): vo
  *   and index), an unsupported sample format, data too big for free memory, dark/flat frames
  *   whose shape differs from the projections, or rows outside the detector.
  */
-export async function loadProjections(inputs: string[], options: { flat?: string; dark?: string; rows?: [number, number] } = {}): Promise<ProjectionInput> {
+export async function loadProjections(inputs: string[], options: LoadProjectionsOptions = {}): Promise<ProjectionInput> {
   if (!inputs || inputs.length === 0) throw new InputError('no input given (a TIFF file or folder, TIFF files, a DXchange .h5 or a .npy)');
   const rows = options.rows;
   let projections: Volume;
