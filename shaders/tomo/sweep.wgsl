@@ -1,14 +1,18 @@
 // Block-iterative sweep: ART, SART and SIRT in one kernel (see src/tomo/iterative.ts).
 //
-// One workgroup owns SPW consecutive slices of the slab and walks the sweep positions
-// t in [t0, t0 + count) in blocks of p.block angles (order[t] gives the angle). Per block B:
+// One workgroup owns SPW consecutive slices of the slab and walks the block positions
+// [t0, t0 + count). The blocks are the fixed runs of p.block consecutive angles of iterative.ts
+// (block b = angles [b·block, min((b+1)·block, angles))). The sweep table `order` holds, per block
+// position, p.block angle slots (order[pos·block + u] = angle u of that block), and after all
+// slots the block id of every position (order[slots + pos]). Per block B:
 //   phase 1 (rays):   r = b[a][s][j] − (A x)(a, s, j);  q[s][t − tb][j] = relax · r · rowscale[a][j]
-//   phase 2 (voxels): x ← max(x + Σ_{t∈B} Σ_j A[(a,s,j), v] q  (/ Σ_{t∈B} Σ_j A[(a,s,j), v] when NORMALISE), lo)
-// ART: block 1, rowscale 1/‖row‖², NORMALISE 0 (Kaczmarz with all rays of one angle together).
-// SART: block 1 (or an ordered-subset size), rowscale 1/row sum, NORMALISE 1.
-// SIRT: one block of all angles, rowscale 1/row sum, NORMALISE 1.
+//   phase 2 (voxels): x ← max(x + C_B[v] · Σ_{t∈B} Σ_j A[(a,s,j), v] q, lo)
+// where C_B[v] is 1 (ART) or 1 / Σ_{t∈B} Σ_j A[(a,s,j), v], the block's column sum (SART, SIRT).
+// Column sums of one-angle blocks are computed in place; those of larger blocks come from
+// colscale[block][i][k] (colsum.wgsl), so phase 2 can run angle by angle with the angle's
+// constants held in registers, and every voxel of a slice is visited once per angle.
 // Slices are independent, so a workgroup never waits for another: barriers inside the
-// workgroup separate the phases, and the slab's volume stays in cache for the whole sweep.
+// workgroup separate the phases, and the slices' volume stays in cache for the whole sweep.
 // SPW slices share the index arithmetic of every ray step and every voxel (the geometry does
 // not depend on the slice). resid[wid] receives the workgroup's Σ r² over the sweep.
 //#include "tomo/joseph.wgsl"
@@ -18,13 +22,14 @@
 @group(0) @binding(2) var<storage, read> order: array<u32>;
 @group(0) @binding(3) var<storage, read> data: array<f32>;
 @group(0) @binding(4) var<storage, read> rowscale: array<f32>;
-@group(0) @binding(5) var<storage, read_write> vol: array<f32>;
-@group(0) @binding(6) var<storage, read_write> q: array<f32>;
-@group(0) @binding(7) var<storage, read_write> resid: array<f32>;
+@group(0) @binding(5) var<storage, read> colscale: array<f32>;
+@group(0) @binding(6) var<storage, read_write> vol: array<f32>;
+@group(0) @binding(7) var<storage, read_write> q: array<f32>;
+@group(0) @binding(8) var<storage, read_write> resid: array<f32>;
 
 override WG: u32 = 256;
-override SPW: u32 = 1;       // slices per workgroup (1..4)
-override NORMALISE: u32 = 0;
+override SPW: u32 = 1;       // slices per workgroup (1..4); the slab's slice count is a multiple
+override NORMALISE: u32 = 0; // 0: ART (no column scaling); 1: SART/SIRT
 
 var<workgroup> partial: array<f32, WG>;
 
@@ -34,63 +39,77 @@ fn sweep(@builtin(local_invocation_index) lid: u32, @builtin(workgroup_id) wid: 
   let ni = i32(n);
   let nn = n * n;
   let cols = p.cols;
-  let s0 = wid.x * SPW;
-  let ns = min(SPW, p.slices - s0);
+  let slices = p.slices;
+  let angles = p.angles;
+  let t0 = p.t0;
+  let count = p.count;
+  let relax = p.relax;
+  let lo = p.lo;
   let bs = p.block;
+  let s0 = wid.x * SPW;
   var rss = 0.0;
-  for (var tb = 0u; tb < p.count; tb += bs) {
-    let nb = min(bs, p.count - tb);
+  let slots = ((angles + bs - 1u) / bs) * bs;
+  for (var bp = t0; bp < t0 + count; bp++) {
+    let blk = order[slots + bp];
+    let nb = min(bs, angles - blk * bs);
+    let tb = bp * bs;
+    let colbase = blk * nn;
     // Phase 1: residuals of every ray of the block, for the workgroup's slices.
     for (var e = lid; e < nb * cols; e += WG) {
       let u = e / cols;
       let j = e - u * cols;
-      let a = order[p.t0 + tb + u];
+      let a = order[tb + u];
       let g = geo[a];
       let pos0 = ray_start(g, j);
       let range = ray_step_range(pos0, g.slope, ni);
       var acc = vec4f(0.0);
       for (var t = range.x; t <= range.y; t++) {
         let st = ray_step(g, pos0, t, ni);
-        for (var m = 0u; m < ns; m++) {
+        for (var m = 0u; m < SPW; m++) {
           let base = (s0 + m) * nn;
           acc[m] += st.w.x * vol[base + st.o0] + st.w.y * vol[base + st.o1];
         }
       }
-      let scale = p.relax * rowscale[a * cols + j];
-      for (var m = 0u; m < ns; m++) {
-        let r = data[(a * p.slices + s0 + m) * cols + j] - acc[m] * g.inv_m;
+      let scale = relax * rowscale[a * cols + j];
+      for (var m = 0u; m < SPW; m++) {
+        let r = data[(a * slices + s0 + m) * cols + j] - acc[m] * g.inv_m;
         rss += r * r;
         q[((s0 + m) * bs + u) * cols + j] = scale * r;
       }
     }
     storageBarrier();
     workgroupBarrier();
-    // Phase 2: every voxel gathers the corrections of the block's rays (adjoint of phase 1).
-    var i = lid / n;
-    var k = lid - i * n;
-    for (var v = lid; v < nn; v += WG) {
-      var upd = vec4f(0.0);
-      var wsum = 0.0;
-      for (var u = 0u; u < nb; u++) {
-        let b = voxel_bins(geo[order[p.t0 + tb + u]], i, k);
+    // Phase 2: angle by angle, every voxel gathers the corrections of that angle's rays.
+    for (var u = 0u; u < nb; u++) {
+      let g = geo[order[tb + u]];
+      let last = u + 1u == nb;
+      var i = lid / n;
+      var k = lid - i * n;
+      for (var v = lid; v < nn; v += WG) {
+        let b = voxel_bins(g, i, k);
         let j0 = bin_index(b.j0);
         let j1 = bin_index(b.j0 + 1);
-        wsum += b.w.x + b.w.y;
-        for (var m = 0u; m < ns; m++) {
-          let row = ((s0 + m) * bs + u) * cols;
-          upd[m] += b.w.x * q[row + j0] + b.w.y * q[row + j1];
+        var c = 1.0;
+        if (NORMALISE != 0u) {
+          if (nb == 1u) {
+            let ws = b.w.x + b.w.y;
+            c = select(0.0, 1.0 / ws, ws > 0.0);
+          } else {
+            c = colscale[colbase + v];
+          }
         }
-      }
-      var norm = 1.0;
-      if (NORMALISE != 0u) { norm = select(0.0, 1.0 / wsum, wsum > 0.0); }
-      for (var m = 0u; m < ns; m++) {
-        let o = (s0 + m) * nn + v;
-        vol[o] = max(vol[o] + upd[m] * norm, p.lo);
-      }
-      k += WG;
-      while (k >= n) {
-        k -= n;
-        i += 1u;
+        for (var m = 0u; m < SPW; m++) {
+          let row = ((s0 + m) * bs + u) * cols;
+          let o = (s0 + m) * nn + v;
+          var x = vol[o] + c * (b.w.x * q[row + j0] + b.w.y * q[row + j1]);
+          if (last) { x = max(x, lo); }
+          vol[o] = x;
+        }
+        k += WG;
+        while (k >= n) {
+          k -= n;
+          i += 1u;
+        }
       }
     }
     storageBarrier();

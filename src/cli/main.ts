@@ -6,6 +6,8 @@
  */
 import { Command } from 'commander';
 import { registerInfo } from './info.js';
+import { registerTomo } from './tomo.js';
+import { registerDemo } from './demo.js';
 import { reportError } from './output.js';
 import type { GlobalOptions } from './common.js';
 
@@ -21,6 +23,9 @@ program
   .showHelpAfterError();
 
 registerInfo(program);
+(await import('./ptycho.js')).registerPtycho(program);
+registerTomo(program);
+registerDemo(program);
 
 try {
   await program.parseAsync(process.argv);

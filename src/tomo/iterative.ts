@@ -8,7 +8,9 @@
  *   seeded random order; `x ← x + β · A_Bᵀ((b_B − A_B x) / ‖row‖²)`. All rays of one angle update
  *   together (their rows barely overlap), which is what makes a whole angle one GPU step.
  * - **SART** (Andersen & Kak): blocks of `blockSize` angles (default 1; larger blocks are
- *   ordered-subset SART); `x ← x + λ · (A_Bᵀ((b_B − A_B x) / rowsum)) / colsum_B`.
+ *   ordered-subset SART); `x ← x + λ · (A_Bᵀ((b_B − A_B x) / rowsum)) / colsum_B`. The blocks
+ *   are fixed runs of consecutive angle indices `[b·size, (b+1)·size)`; a random order shuffles
+ *   the blocks (their angles are applied simultaneously anyway).
  * - **SIRT**: one block of all angles, with the same row- and column-sum normalisation.
  *
  * Non-negativity clamps `x ≥ 0` after every block update. The residual reported per iteration is
@@ -53,7 +55,7 @@ export interface IterativeOptions {
   onProgress?: ProgressCallback;
   /** Largest storage binding to use per slab (bytes); default the device's. Smaller forces slabs. */
   maxBindingBytes?: number;
-  /** Slices per workgroup (1..4); default 4 on software adapters (cache reuse), 1 on GPUs (parallelism). */
+  /** Slices per workgroup (1..4); default on software adapters: as many as fit 512 KiB of cache (n = 256: 2); on GPUs 1 (parallelism). */
   slicesPerWorkgroup?: number;
 }
 
@@ -93,14 +95,39 @@ export function seededOrder(n: number, seed: number): Uint32Array {
   return out;
 }
 
-/** The angle order of iteration `it` (0-based). */
-export function sweepOrder(na: number, order: 'sequential' | 'random', seed: number, it: number): Uint32Array {
-  return order === 'random' ? seededOrder(na, (seed * 1000003 + it) >>> 0) : Uint32Array.from({ length: na }, (_, i) => i);
+/** The block order of iteration `it` (0-based): a permutation of `0..blocks−1`. */
+export function sweepOrder(blocks: number, order: 'sequential' | 'random', seed: number, it: number): Uint32Array {
+  return order === 'random' ? seededOrder(blocks, (seed * 1000003 + it) >>> 0) : Uint32Array.from({ length: blocks }, (_, i) => i);
+}
+
+/** The fixed blocks of `na` angles in runs of `size`: block b = [b·size, min((b+1)·size, na)). */
+export function angleBlocks(na: number, size: number): number[][] {
+  const out: number[][] = [];
+  for (let a = 0; a < na; a += size) out.push(Array.from({ length: Math.min(size, na - a) }, (_, i) => a + i));
+  return out;
+}
+
+/**
+ * The sweep table of one iteration (shaders/tomo/sweep.wgsl): `size` angle slots per block
+ * position (the block's angles ascending, unused slots 0xffffffff), then the block id of every
+ * position, blocks taken in `blockOrder`.
+ */
+export function sweepTable(blocks: number[][], size: number, blockOrder: ArrayLike<number>): Uint32Array {
+  const slots = blocks.length * size;
+  const out = new Uint32Array(slots + blocks.length).fill(0xffffffff, 0, slots);
+  for (let p = 0; p < blockOrder.length; p++) {
+    const b = blockOrder[p];
+    blocks[b].forEach((a, u) => (out[p * size + u] = a));
+    out[slots + p] = b;
+  }
+  return out;
 }
 
 interface Slab {
   r0: number;
   r1: number;
+  /** Slices on the device: r1 − r0 rounded up to a multiple of the slices per workgroup (zero padding). */
+  padded: number;
   proj: SlabProjector;
   data: GPUBuffer;
   vol: GPUBuffer;
@@ -134,57 +161,80 @@ export async function reconstructIterative(ctx: GpuContext, projections: Volume,
   }
   const order = options.order ?? 'sequential';
   const seed = options.seed ?? 1;
-  const spw = Math.max(1, Math.min(4, options.slicesPerWorkgroup ?? (ctx.info.software ? 4 : 1)));
+  // On a CPU adapter a workgroup's slices should stay in a core's L2 cache (~512 KiB of volume).
+  const cacheSlices = Math.max(1, Math.min(4, Math.floor((512 * 1024) / (n * n * 4))));
+  const spw = Math.max(1, Math.min(4, options.slicesPerWorkgroup ?? (ctx.info.software ? cacheSlices : 1)));
   const normalise = algorithm === 'art' ? 0 : 1;
 
+  const blocks = angleBlocks(na, block);
+  const nblocks = blocks.length;
   const pipeline = await ctx.pipelines.getChecked({ shader: 'tomo/sweep.wgsl', entry: 'sweep', constants: { WG: SWEEP_WG, SPW: spw, NORMALISE: normalise } });
   const limit = options.maxBindingBytes ?? ctx.maxBinding;
   const bytesPerRow = Math.max(n * n, na * cols, block * cols) * 4;
-  const plan = planSlabs(rows, bytesPerRow, limit);
+  const plan = planSlabs(rows, bytesPerRow, Math.max(bytesPerRow, limit - spw * bytesPerRow));
 
   // ‖b‖² in float64 for the relative residual.
   let bss = 0;
   for (let i = 0; i < projections.data.length; i++) bss += projections.data[i] * projections.data[i];
 
-  const orderBuf = ctx.createStorage(na * 4, 'tomo sweep order');
+  const orderBuf = ctx.createStorage((nblocks * block + nblocks) * 4, 'tomo sweep table');
   const rowscale = ctx.createStorage(na * cols * 4, 'tomo row scale');
+  const needColscale = normalise === 1 && block > 1;
+  const colscale = ctx.createStorage(needColscale ? nblocks * n * n * 4 : 16, 'tomo column scale');
   const slabs: Slab[] = [];
   let residWords = 0;
   const timer = new KernelTimer(ctx, 4);
   let residBuf: GPUBuffer | undefined;
   try {
-    // Row scales 1/‖row‖² (ART) or 1/row sum (SART, SIRT), once for all slabs.
+    // Row scales 1/‖row‖² (ART) or 1/row sum (SART, SIRT), and the blocks' inverse column sums, once.
     {
       const proj = new SlabProjector(ctx, geometry, 1);
-      const params = proj.params(0, na);
+      const params = proj.params(0, nblocks, { block });
       const all = ctx.upload(Uint32Array.from({ length: na }, (_, i) => i), 'tomo order');
+      const members = ctx.upload(sweepTable(blocks, block, Uint32Array.from({ length: nblocks }, (_, i) => i)), 'tomo block members');
       try {
         const mode = algorithm === 'art' ? 3 : 2;
-        await ctx.pipelines.getChecked({ shader: 'tomo/rows.wgsl', entry: 'row_weights', constants: { WG: 64, MODE: mode } });
-        const bg = proj.bindRowWeights(mode, params, all, rowscale);
-        const enc = ctx.device.createCommandEncoder({ label: 'tomo row scale' });
+        const rowPipe = await ctx.pipelines.getChecked({ shader: 'tomo/rows.wgsl', entry: 'row_weights', constants: { WG: 64, MODE: mode } });
+        const enc = ctx.device.createCommandEncoder({ label: 'tomo row and column scales' });
         const pass = enc.beginComputePass();
-        proj.encodeRowWeights(pass, mode, bg, na);
+        const rowParams = proj.params(0, na);
+        pass.setPipeline(rowPipe);
+        pass.setBindGroup(0, ctx.bind(rowPipe, [rowParams, proj.geo, all, rowscale]));
+        pass.dispatchWorkgroups(Math.ceil(cols / 64), 1, na);
+        if (needColscale) {
+          const colPipe = await ctx.pipelines.getChecked({ shader: 'tomo/colsum.wgsl', entry: 'column_scale', constants: { WG: 64 } });
+          pass.setPipeline(colPipe);
+          pass.setBindGroup(0, ctx.bind(colPipe, [params, proj.geo, members, colscale]));
+          pass.dispatchWorkgroups(Math.ceil(n / 64), n, nblocks);
+        }
         pass.end();
-        await ctx.submitAndWait([enc.finish()], 'row weights');
+        await ctx.submitAndWait([enc.finish()], 'row and column scales');
+        rowParams.destroy();
       } finally {
         params.destroy();
         all.destroy();
+        members.destroy();
         proj.destroy();
       }
     }
     for (const [r0, r1] of plan) {
       const s = r1 - r0;
-      const proj = new SlabProjector(ctx, geometry, s);
-      const data = ctx.upload(copyRowsOut(projections.data, na, rows, cols, r0, r1), 'tomo data slab');
-      const vol = options.initial
-        ? ctx.upload(options.initial.data.subarray(r0 * n * n, r1 * n * n), 'tomo volume slab')
-        : ctx.createStorage(s * n * n * 4, 'tomo volume slab');
-      if (!options.initial) ctx.fill(vol, 0);
-      const q = ctx.createStorage(s * block * cols * 4, 'tomo sweep corrections');
-      const params = proj.params(0, na, { relax, lo: options.nonNegative ? 0 : -Infinity, block });
-      const groups = Math.ceil(s / spw);
-      slabs.push({ r0, r1, proj, data, vol, q, params, groups, residOffset: residWords });
+      const padded = Math.ceil(s / spw) * spw;
+      const proj = new SlabProjector(ctx, geometry, padded);
+      const rowsData = copyRowsOut(projections.data, na, rows, cols, r0, r1);
+      const data = ctx.createStorage(na * padded * cols * 4, 'tomo data slab');
+      ctx.fill(data, 0);
+      for (let a = 0; a < na; a++) ctx.queue.writeBuffer(data, a * padded * cols * 4, rowsData.buffer, rowsData.byteOffset + a * s * cols * 4, s * cols * 4);
+      const vol = ctx.createStorage(padded * n * n * 4, 'tomo volume slab');
+      ctx.fill(vol, 0);
+      if (options.initial) {
+        const init = options.initial.data.subarray(r0 * n * n, r1 * n * n);
+        ctx.queue.writeBuffer(vol, 0, init.buffer, init.byteOffset, init.byteLength);
+      }
+      const q = ctx.createStorage(padded * block * cols * 4, 'tomo sweep corrections');
+      const params = proj.params(0, nblocks, { relax, lo: options.nonNegative ? 0 : -Infinity, block });
+      const groups = padded / spw;
+      slabs.push({ r0, r1, padded, proj, data, vol, q, params, groups, residOffset: residWords });
       residWords += Math.ceil((groups * 4) / 256) * 64; // 256-byte aligned bindings
     }
     residBuf = ctx.createStorage(residWords * 4, 'tomo sweep residuals');
@@ -193,8 +243,8 @@ export async function reconstructIterative(ctx: GpuContext, projections: Volume,
         label: 'tomo sweep',
         layout: pipeline.getBindGroupLayout(0),
         entries: [
-          ...[slab.params, slab.proj.geo, orderBuf, slab.data, rowscale, slab.vol, slab.q].map((buffer, i): GPUBindGroupEntry => ({ binding: i, resource: { buffer } })),
-          { binding: 7, resource: { buffer: residBuf, offset: slab.residOffset * 4, size: slab.groups * 4 } },
+          ...[slab.params, slab.proj.geo, orderBuf, slab.data, rowscale, colscale, slab.vol, slab.q].map((buffer, i): GPUBindGroupEntry => ({ binding: i, resource: { buffer } })),
+          { binding: 8, resource: { buffer: residBuf, offset: slab.residOffset * 4, size: slab.groups * 4 } },
         ],
       });
     }
@@ -203,8 +253,8 @@ export async function reconstructIterative(ctx: GpuContext, projections: Volume,
     const iterationSeconds: number[] = [];
     for (let it = 0; it < iterations; it++) {
       const t0 = performance.now();
-      const ord = sweepOrder(na, order, seed, it);
-      ctx.queue.writeBuffer(orderBuf, 0, ord as Uint32Array<ArrayBuffer>);
+      const table = sweepTable(blocks, block, sweepOrder(nblocks, order, seed, it));
+      ctx.queue.writeBuffer(orderBuf, 0, table as Uint32Array<ArrayBuffer>);
       ctx.fill(residBuf, Number.NaN);
       const enc = ctx.device.createCommandEncoder({ label: `tomo ${algorithm} iteration` });
       const pass = timer.beginPass(enc, algorithm);
@@ -237,6 +287,7 @@ export async function reconstructIterative(ctx: GpuContext, projections: Volume,
     }
     orderBuf.destroy();
     rowscale.destroy();
+    colscale.destroy();
     residBuf?.destroy();
     timer.destroy();
   }

@@ -1,0 +1,217 @@
+/**
+ * `webrecon tomo recon` and `webrecon tomo simulate`: flag parsing and printing only; the work
+ * is done by the API (src/tomo/, src/io/).
+ */
+import type { Command } from 'commander';
+import { InputError } from '../core/errors.js';
+import { GpuContext } from '../gpu/context.js';
+import { readAngles } from '../io/angles.js';
+import { readVolume, writeVolume, VOLUME_WRITE_EXTENSIONS } from '../io/volume.js';
+import { writeOrthoPreview } from '../io/preview.js';
+import { loadProjections } from '../tomo/input.js';
+import { reconstructTomo, TOMO_ALGORITHMS, type TomoAlgorithm } from '../tomo/recon.js';
+import { simulateTiltSeries } from '../tomo/simulate.js';
+import { relativeError } from '../tomo/metrics.js';
+import { finiteNumber, gpuOptionsFrom, positiveInt, type GlobalOptions } from './common.js';
+import { Reporter } from './output.js';
+
+/** Parses `a:b` (half-open detector rows) for --rows. */
+export function parseRowRange(spec: string): [number, number] {
+  const m = /^\s*(\d+)\s*:\s*(\d+)\s*$/.exec(spec);
+  if (!m) throw new InputError(`expected start:stop (detector rows, stop exclusive), got '${spec}'`, '--rows');
+  const a = Number(m[1]);
+  const b = Number(m[2]);
+  if (b <= a) throw new InputError(`the row range ${a}:${b} is empty`, '--rows');
+  return [a, b];
+}
+
+interface ReconFlags {
+  angles?: string;
+  dark?: string;
+  flat?: string;
+  log?: boolean;
+  center?: string;
+  algorithm: string;
+  iterations?: string;
+  relaxation?: string;
+  order?: string;
+  seed?: string;
+  blockSize?: string;
+  filter?: string;
+  nonneg?: boolean;
+  size?: string;
+  rows?: string;
+  initial?: string;
+  output: string;
+  preview?: string;
+  truth?: string;
+}
+
+interface SimulateFlags {
+  phantom: string;
+  size: string;
+  rows?: string;
+  angles: string;
+  scale?: string;
+  noise?: string;
+  seed?: string;
+  output: string;
+  truth?: string;
+}
+
+/** Registers the `tomo` command group. */
+export function registerTomo(program: Command): void {
+  const tomo = program.command('tomo').description('parallel-beam tomography: reconstruct and simulate tilt series / projection stacks');
+
+  tomo
+    .command('recon')
+    .description('reconstruct a projection stack (TIFF file/folder/list, DXchange .h5, .npy) into a volume')
+    .argument('<inputs...>', 'a multi-page TIFF, a folder of TIFFs, several TIFF files, a DXchange HDF5 or a .npy')
+    .option('--angles <spec>', 'angles in degrees: a text file (one per line; IMOD .tlt/.rawtlt) or start:stop:count (stop inclusive); DXchange files carry their own')
+    .option('--dark <file>', 'dark field(s): TIFF or .npy')
+    .option('--flat <file>', 'flat (white) field(s): TIFF or .npy')
+    .option('--log', 'take -log of the (normalised) data (default when a flat field is present)')
+    .option('--no-log', 'the data are already line integrals: no -log')
+    .option('--center <c>', "rotation-axis column (TomoPy's centre) or 'auto'", undefined)
+    .option('--algorithm <name>', `one of ${TOMO_ALGORITHMS.join(', ')}`, 'art')
+    .option('--iterations <n>', 'iterations (default: 1 for art/sart, 20 for sirt)')
+    .option('--relaxation <r>', 'relaxation factor in (0, 2) (default 1)')
+    .option('--order <o>', 'art/sart angle order: sequential or random', 'sequential')
+    .option('--seed <n>', 'seed of the random order', '1')
+    .option('--block-size <n>', 'sart: angles per block (ordered subsets)')
+    .option('--filter <name>', 'fbp filter: ramp, shepp-logan, cosine, hamming, hann', 'ramp')
+    .option('--nonneg', 'clamp the volume at zero after every update')
+    .option('--size <n>', 'slice size n of the [rows, n, n] volume (default: detector columns)')
+    .option('--rows <a:b>', 'reconstruct detector rows a..b-1 only')
+    .option('--initial <file>', 'starting volume for art/sart/sirt (.tif, .mrc, .vti, .npy)')
+    .requiredOption('-o, --output <file>', 'output volume: .tif, .mrc, .vti or .npy')
+    .option('--preview <png>', 'also write a PNG of three orthogonal central slices')
+    .option('--truth <file>', 'a known volume to report the error against (simulations)')
+    .action(async (inputs: string[], flags: ReconFlags, cmd: Command) => {
+      const g = cmd.optsWithGlobals() as GlobalOptions;
+      const out = new Reporter(g);
+      const t0 = performance.now();
+      const algorithm = flags.algorithm as TomoAlgorithm;
+      if (!(TOMO_ALGORITHMS as readonly string[]).includes(algorithm)) throw new InputError(`unknown algorithm '${flags.algorithm}' (known: ${TOMO_ALGORITHMS.join(', ')})`, '--algorithm');
+      if (flags.order !== 'sequential' && flags.order !== 'random') throw new InputError(`expected sequential or random, got '${flags.order}'`, '--order');
+      const center = flags.center === undefined ? undefined : flags.center === 'auto' ? 'auto' : finiteNumber(flags.center, '--center');
+      const rows = flags.rows ? parseRowRange(flags.rows) : undefined;
+      // Check every output path before the long work starts.
+      writeVolumeCheck(flags.output);
+
+      const tRead = performance.now();
+      const input = await loadProjections(inputs, { flat: flags.flat, dark: flags.dark, rows });
+      const na = input.projections.shape[0];
+      let anglesDeg: Float64Array;
+      if (flags.angles) anglesDeg = await readAngles(flags.angles, na);
+      else if (input.anglesDeg) anglesDeg = input.anglesDeg;
+      else throw new InputError(`no angles: give --angles (a file or start:stop:count); ${input.source} does not carry them`, input.source);
+      if (anglesDeg.length !== na) throw new InputError(`${anglesDeg.length} angles but ${na} projections`, input.source);
+      const initial = flags.initial ? await readVolume(flags.initial) : undefined;
+      const truth = flags.truth ? await readVolume(flags.truth) : undefined;
+      const readSeconds = (performance.now() - tRead) / 1000;
+      out.progress({ stage: 'read', seconds: readSeconds });
+
+      const ctx = await GpuContext.acquire(gpuOptionsFrom(g));
+      try {
+        const result = await reconstructTomo(ctx, input.projections, {
+          algorithm,
+          anglesDeg,
+          center,
+          size: flags.size ? positiveInt(flags.size, '--size') : undefined,
+          flat: input.flat,
+          dark: input.dark,
+          log: flags.log,
+          iterations: flags.iterations ? positiveInt(flags.iterations, '--iterations') : undefined,
+          relaxation: flags.relaxation ? finiteNumber(flags.relaxation, '--relaxation') : undefined,
+          order: flags.order as 'sequential' | 'random',
+          seed: flags.seed ? positiveInt(flags.seed, '--seed') : undefined,
+          blockSize: flags.blockSize ? positiveInt(flags.blockSize, '--block-size') : undefined,
+          nonNegative: flags.nonneg,
+          initial,
+          filter: flags.filter,
+          onProgress: out.progress,
+          source: input.source,
+        });
+        const tWrite = performance.now();
+        await writeVolume(flags.output, result.volume, { description: `webrecon tomo recon --algorithm ${algorithm}` });
+        if (flags.preview) await writeOrthoPreview(flags.preview, result.volume, { title: `${algorithm} ${input.source}` });
+        const writeSeconds = (performance.now() - tWrite) / 1000;
+        const error = truth ? relativeError(result.volume, truth, flags.truth!) : undefined;
+        const timings = { read: readSeconds, ...result.timings, write: writeSeconds, total: (performance.now() - t0) / 1000 };
+        const g0 = result.geometry;
+        out.summary(
+          {
+            output: flags.output,
+            preview: flags.preview,
+            shape: result.volume.shape,
+            algorithm,
+            center: g0.center,
+            centerMethod: result.centerMethod,
+            residuals: result.residuals,
+            errorVsTruth: error,
+            timings,
+            kernels: result.kernels,
+            device: ctx.info.description,
+            backend: `${ctx.info.backend}/${ctx.info.featureLevel}`,
+          },
+          [
+            `wrote ${flags.output} (${result.volume.shape.join(' x ')} float32)${flags.preview ? ` and ${flags.preview}` : ''}`,
+            `  ${algorithm.toUpperCase()} of ${input.source}: ${na} angles, centre ${g0.center.toFixed(2)} (${result.centerMethod})`,
+            result.residuals.length ? `  residual ${result.residuals.map((r) => r.toExponential(3)).join(' → ')}` : '',
+            error !== undefined ? `  relative L2 error against ${flags.truth}: ${error.toFixed(4)}` : '',
+            `  seconds: ${Object.entries(timings).map(([k, v]) => `${k} ${v.toFixed(2)}`).join(', ')}`,
+            `  device: ${ctx.info.description} (${ctx.info.backend}, ${ctx.info.featureLevel})`,
+          ].filter(Boolean).join('\n'),
+        );
+      } finally {
+        ctx.destroy();
+      }
+    });
+
+  tomo
+    .command('simulate')
+    .description('simulate a parallel-beam tilt series of a phantom (exact line integrals) and write it with its truth')
+    .option('--phantom <name>', 'phantom: shepp3d (3-D Shepp-Logan)', 'shepp3d')
+    .option('--size <n>', 'volume slice size n (detector columns)', '256')
+    .option('--rows <n>', 'slices = detector rows (default: size)')
+    .requiredOption('--angles <spec>', 'start:stop:count in degrees, or an angle file')
+    .option('--scale <s>', 'attenuation scale of the phantom per voxel', '1')
+    .option('--noise <photons>', 'Poisson noise at this many incident photons per pixel (the data stay line integrals)')
+    .option('--seed <n>', 'noise seed', '1')
+    .requiredOption('-o, --output <file>', 'the tilt series [angles, rows, size]: .tif, .mrc, .vti or .npy')
+    .option('--truth <file>', 'also write the voxelised phantom [rows, size, size]')
+    .action(async (flags: SimulateFlags, cmd: Command) => {
+      const g = cmd.optsWithGlobals() as GlobalOptions;
+      const out = new Reporter(g);
+      const size = positiveInt(flags.size, '--size');
+      const rows = flags.rows ? positiveInt(flags.rows, '--rows') : size;
+      const anglesDeg = await readAngles(flags.angles);
+      writeVolumeCheck(flags.output);
+      if (flags.truth) writeVolumeCheck(flags.truth);
+      const sim = simulateTiltSeries({
+        phantom: flags.phantom,
+        size,
+        rows,
+        anglesDeg,
+        scale: finiteNumber(flags.scale ?? '1', '--scale'),
+        photons: flags.noise ? finiteNumber(flags.noise, '--noise') : undefined,
+        seed: positiveInt(flags.seed ?? '1', '--seed'),
+        onProgress: out.progress,
+      });
+      await writeVolume(flags.output, sim.projections, { description: `webrecon tomo simulate --phantom ${flags.phantom}` });
+      if (flags.truth) await writeVolume(flags.truth, sim.truth);
+      out.summary(
+        { output: flags.output, truth: flags.truth, shape: sim.projections.shape, anglesDeg: Array.from(anglesDeg), seconds: sim.seconds },
+        `wrote ${flags.output} (${sim.projections.shape.join(' x ')} line integrals)${flags.truth ? ` and ${flags.truth} (${sim.truth.shape.join(' x ')})` : ''} in ${sim.seconds.toFixed(1)} s`,
+      );
+    });
+}
+
+/** Fails early (before any long work) when an output path has an extension we cannot write. */
+function writeVolumeCheck(path: string): void {
+  const ext = path.toLowerCase().match(/\.[^./\\]+$/)?.[0] ?? '';
+  if (!(VOLUME_WRITE_EXTENSIONS as readonly string[]).includes(ext)) {
+    throw new InputError(`cannot write a volume with extension '${ext || '(none)'}': use ${VOLUME_WRITE_EXTENSIONS.join(', ')}`, path);
+  }
+}

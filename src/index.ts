@@ -1,0 +1,64 @@
+/**
+ * webrecon's public API: re-exports only. Everything a user of the CLI can do is available here
+ * as typed functions that take and return plain typed arrays with their shapes.
+ *
+ * ```ts
+ * import { GpuContext, loadProjections, readAngles, reconstructTomo, writeVolume } from 'webrecon';
+ * const ctx = await GpuContext.acquire();
+ * const input = await loadProjections(['scan/projections'], { flat: 'scan/flat.tif', dark: 'scan/dark.tif' });
+ * const angles = await readAngles('scan/angles.txt', input.projections.shape[0]);
+ * const { volume } = await reconstructTomo(ctx, input.projections, { algorithm: 'sirt', anglesDeg: angles, flat: input.flat, dark: input.dark, center: 'auto', iterations: 50 });
+ * await writeVolume('volume.tif', volume);
+ * ctx.destroy();
+ * ```
+ */
+
+// core values and errors
+export type { RealArray, Volume, ComplexArray } from './core/array.js';
+export { WebreconError, InputError, GpuError } from './core/errors.js';
+export type { GpuErrorKind } from './core/errors.js';
+export type { ProgressEvent, ProgressCallback } from './core/progress.js';
+
+// GPU runtime
+export { GpuContext, listAdapters } from './gpu/context.js';
+export type { GpuOptions, BackendName, AdapterDescription } from './gpu/context.js';
+export { KernelTimer } from './gpu/timing.js';
+export type { KernelTimes } from './gpu/timing.js';
+
+// I/O
+export { readTiff, readTiffFiles, writeTiff, tiffInfo } from './io/tiff.js';
+export { readNpy, writeNpy } from './io/npy.js';
+export { readMrc, writeMrc } from './io/mrc.js';
+export { readVti, writeVti } from './io/vti.js';
+export { readVolume, writeVolume, VOLUME_WRITE_EXTENSIONS } from './io/volume.js';
+export type { WriteVolumeOptions } from './io/volume.js';
+export { readAngles, linspaceAngles } from './io/angles.js';
+export { writeOrthoPreview, writeImagePng } from './io/preview.js';
+export { writeFileAtomic } from './io/atomic.js';
+
+// tomography
+export { loadProjections } from './tomo/input.js';
+export type { ProjectionInput } from './tomo/input.js';
+export { makeGeometry, volumeShape, projectionShape } from './tomo/geometry.js';
+export type { TomoGeometry, GeometryOptions } from './tomo/geometry.js';
+export { preprocessProjections } from './tomo/preprocess.js';
+export type { PreprocessOptions, PreprocessResult } from './tomo/preprocess.js';
+export { findCenter } from './tomo/center.js';
+export type { CenterResult, FindCenterOptions } from './tomo/center.js';
+export { forwardProject, backProject } from './tomo/projector.js';
+export type { ProjectOptions } from './tomo/projector.js';
+export { reconstructIterative, ITERATIVE_ALGORITHMS } from './tomo/iterative.js';
+export type { IterativeAlgorithm, IterativeOptions, IterativeResult } from './tomo/iterative.js';
+export { reconstructFbp } from './tomo/fbp.js';
+export type { FbpOptions, FbpResult } from './tomo/fbp.js';
+export { FILTER_NAMES } from './tomo/filters.js';
+export type { FilterName } from './tomo/filters.js';
+export { reconstructTomo, TOMO_ALGORITHMS } from './tomo/recon.js';
+export type { TomoAlgorithm, TomoReconOptions, TomoReconResult } from './tomo/recon.js';
+export { simulateTiltSeries } from './tomo/simulate.js';
+export type { SimulateOptions, Simulation } from './tomo/simulate.js';
+export { sheppLogan3d, voxelizePhantom, PHANTOM_NAMES } from './tomo/phantom.js';
+export type { Ellipsoid } from './tomo/phantom.js';
+export { relativeError } from './tomo/metrics.js';
+
+// ptycho
