@@ -3,6 +3,12 @@
 //
 //   O(q) = (c_O·O(q) + Σ_j Σ_m [S_jᵀ(P̄_m ψ_jm)](q)) / (c_O + Σ_j Σ_m [S_jᵀ|P_m|²](q))
 //
+// or, with RESIDUAL (exit-wave input D_j = ψ_j − P·S_j O instead of ψ_j), the preconditioned
+// step O(q) += Σ_j Σ_m [S_jᵀ(P̄_m D_jm)](q) / (c_O + Σ_j Σ_m [S_jᵀ|P_m|²](q)). The two agree for
+// whole-pixel positions; for sub-pixel (bilinear) views Σ S_jᵀ|P|² S_j is not diagonal and
+// repeated residual steps converge to the exact least-squares object (the diagonal
+// Σ S_jᵀ|P|² majorises it, so the step is stable).
+//
 // S_j is the bilinear view operator of ptycho/sample.wgsl; its adjoint, seen from object pixel q,
 // gathers the four view taps (q − (y0, x0) − (a, b)), a, b ∈ {0, 1}, weighted w_a(fy)·w_b(fx)
 // (taps of zero weight are skipped, so integer positions cost one tap).
@@ -40,6 +46,7 @@ struct Params {
 @group(0) @binding(8) var<storage, read_write> den: array<f32>;        // [rows, cols] running Σ S_jᵀ|P|²
 
 override TILE: u32 = 16;
+override RESIDUAL: bool = false;
 
 fn tap_weight(a: i32, f: f32) -> f32 {
   return select(1.0 - f, f, a == 1);
@@ -83,7 +90,11 @@ fn main(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_id) lid: ve
     d = den[q] + d;
   }
   if (p.last == 1u) {
-    obj[q] = (p.c_o * obj[q] + acc) / (p.c_o + d);
+    if (RESIDUAL) {
+      obj[q] = obj[q] + acc / (p.c_o + d);
+    } else {
+      obj[q] = (p.c_o * obj[q] + acc) / (p.c_o + d);
+    }
   } else {
     num[q] = acc;
     den[q] = d;

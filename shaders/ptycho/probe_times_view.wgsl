@@ -1,7 +1,6 @@
-// Exit waves ψ_jm = P_m · O_j for every frame j of a chunk and every probe mode m, or (SUBTRACT)
-// the residual update X_jm −= A_m · B_j, where A is probe-like and B object-like (bound to the
-// same slots): used to form P·O_j before the forward FFT, and to keep the overlap residual
-// D = ψ − P·O_j current after the object or probe changed (D −= P·S_jΔO, D −= ΔP·S_jO).
+// Exit-wave model ψ_jm = P_m · S_j O for every frame j of a chunk and every probe mode m
+// (entry `model`), or the overlap residual D_jm = ψ_jm − P_m · S_j O (entry `residual`, with ψ
+// bound as `src`), used by the exact (residual-form) overlap projection for sub-pixel positions.
 //#include "common/index.wgsl"
 //#include "common/complex.wgsl"
 //#include "ptycho/sample.wgsl"
@@ -18,31 +17,43 @@ struct Params {
 }
 
 @group(0) @binding(0) var<uniform> p: Params;
-@group(0) @binding(1) var<storage, read_write> x: array<vec2f>;   // [n_frames, modes, h, w]
+@group(0) @binding(1) var<storage, read_write> x: array<vec2f>;   // out: [n_frames, modes, h, w]
 @group(0) @binding(2) var<storage, read> probe: array<vec2f>;     // [modes, h, w]
 @group(0) @binding(3) var<storage, read> obj: array<vec2f>;       // [rows, cols]
 @group(0) @binding(4) var<storage, read> pos: array<FramePos>;    // all frames
+@group(0) @binding(5) var<storage, read> src: array<vec2f>;       // residual only: ψ, like x
 
 override WG: u32 = 64;
-override SUBTRACT: bool = false;
 
-@compute @workgroup_size(WG)
-fn main(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg: vec3u) {
-  let i = linear_index(gid, nwg, WG);
+fn frame_pixel(i: u32) -> vec3u {
   let hw = p.h * p.w;
-  if (i >= p.n_frames * hw) { return; }
   let k = i / hw;
   let r = i - k * hw;
   let ry = r / p.w;
-  let rx = r - ry * p.w;
-  let v = object_view(pos[p.frame0 + k], ry, rx, p.cols);
+  return vec3u(k, r, ry);
+}
+
+@compute @workgroup_size(WG)
+fn model(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg: vec3u) {
+  let i = linear_index(gid, nwg, WG);
+  let hw = p.h * p.w;
+  if (i >= p.n_frames * hw) { return; }
+  let f = frame_pixel(i);
+  let v = object_view(pos[p.frame0 + f.x], f.z, f.y - f.z * p.w, p.cols);
   for (var m = 0u; m < p.modes; m++) {
-    let idx = (k * p.modes + m) * hw + r;
-    let pv = cmul(probe[m * hw + r], v);
-    if (SUBTRACT) {
-      x[idx] = x[idx] - pv;
-    } else {
-      x[idx] = pv;
-    }
+    x[(f.x * p.modes + m) * hw + f.y] = cmul(probe[m * hw + f.y], v);
+  }
+}
+
+@compute @workgroup_size(WG)
+fn residual(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg: vec3u) {
+  let i = linear_index(gid, nwg, WG);
+  let hw = p.h * p.w;
+  if (i >= p.n_frames * hw) { return; }
+  let f = frame_pixel(i);
+  let v = object_view(pos[p.frame0 + f.x], f.z, f.y - f.z * p.w, p.cols);
+  for (var m = 0u; m < p.modes; m++) {
+    let idx = (f.x * p.modes + m) * hw + f.y;
+    x[idx] = src[idx] - cmul(probe[m * hw + f.y], v);
   }
 }

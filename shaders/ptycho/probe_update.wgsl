@@ -3,7 +3,8 @@
 //
 //   P_m(r) = (c_P·P_m(r) + Σ_j conj(O_j(r)) ψ_jm(r)) / (c_P + Σ_j |O_j(r)|²)
 //
-// with O_j the bilinear view of the object (ptycho/sample.wgsl). Chunks carry their running sums
+// or, with RESIDUAL (input D_j = ψ_j − P·O_j), P_m(r) += Σ_j conj(O_j(r)) D_jm(r) / (c_P + Σ_j |O_j(r)|²)
+// (the same value when D is current), with O_j the bilinear view of the object (ptycho/sample.wgsl). Chunks carry their running sums
 // in `num`/`den` as in object_update.wgsl; the last chunk writes the probe.
 //#include "common/index.wgsl"
 //#include "common/complex.wgsl"
@@ -33,6 +34,7 @@ struct Params {
 @group(0) @binding(6) var<storage, read_write> den: array<f32>;      // [modes, h, w]
 
 override WG: u32 = 64;
+override RESIDUAL: bool = false;
 
 @compute @workgroup_size(WG)
 fn main(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg: vec3u) {
@@ -55,7 +57,11 @@ fn main(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg:
     d = den[i] + d;
   }
   if (p.last == 1u) {
-    probe[i] = (p.c_p * probe[i] + acc) / (p.c_p + d);
+    if (RESIDUAL) {
+      probe[i] = probe[i] + acc / (p.c_p + d);
+    } else {
+      probe[i] = (p.c_p * probe[i] + acc) / (p.c_p + d);
+    }
   } else {
     num[i] = acc;
     den[i] = d;

@@ -25,6 +25,7 @@
  */
 import type { GpuContext } from '../gpu/context.js';
 import { grid1d, UniformWriter } from '../gpu/dispatch.js';
+import type { KernelTimer } from '../gpu/timing.js';
 import { Fft2dPlan } from '../fft/plan.js';
 import { InputError } from '../core/errors.js';
 import type { ComplexArray } from '../core/array.js';
@@ -67,6 +68,12 @@ export interface DmEngineOptions {
   probeInertia?: number;
   /** Keep sub-pixel positions (bilinear views, default true); false rounds them to whole pixels. */
   subpixel?: boolean;
+  /**
+   * Overlap projection in residual form (exact least squares for bilinear views; costs one extra
+   * pass over the exit waves per half-step and one more exit-wave buffer). Default: on when some
+   * position has a fractional part, off for whole-pixel scans (where the closed form is exact).
+   */
+  exactOverlap?: boolean;
   /** Margin in pixels around the scanned field (default 2). */
   margin?: number;
   /** Fourier power bound (mean squared amplitude deviation per pixel below which a frame is left alone); default none. */
@@ -89,6 +96,7 @@ interface Chunk {
   first: number;
   end: number;
   view: GPUBindGroup;
+  residual?: GPUBindGroup;
   fourier: GPUBindGroup;
   object: GPUBindGroup;
   probe: GPUBindGroup;
@@ -109,6 +117,8 @@ export class DmEngine {
   readonly modes: number;
   readonly coefficients: DmCoefficients;
   readonly innerIterations: number;
+  /** True when the overlap projection runs in residual form (see DmEngineOptions.exactOverlap). */
+  readonly exactOverlap: boolean;
   /** c_O and c_P as used. */
   readonly inertia: { object: number; probe: number };
   private readonly hw: number;
@@ -119,9 +129,11 @@ export class DmEngine {
   private readonly probe: GPUBuffer;
   private readonly x: GPUBuffer;
   private readonly psi: GPUBuffer;
+  /** Overlap residual D = ψ − P·S_j O (residual form only; else the same buffer as x). */
+  private readonly d: GPUBuffer;
   private readonly err: GPUBuffer;
   private readonly errStaging: GPUBuffer;
-  private readonly pipes: Record<'view' | 'fourier' | 'object' | 'probe' | 'prep', GPUComputePipeline>;
+  private readonly pipes: Record<'view' | 'residual' | 'fourier' | 'object' | 'probe' | 'prep', GPUComputePipeline>;
   private started = false;
   private destroyed = false;
 
@@ -139,6 +151,7 @@ export class DmEngine {
     const positions = new Float64Array(dataset.positions);
     if (options.subpixel === false) for (let i = 0; i < positions.length; i++) positions[i] = Math.round(positions[i]);
     this.geometry = scanGeometry(positions, [h, w], options.margin ?? 2, dataset.source);
+    this.exactOverlap = options.exactOverlap ?? hasFractions(this.geometry.positions);
     const [rows, cols] = this.geometry.objectShape;
     const hw = this.hw;
     const M = this.modes;
@@ -167,6 +180,7 @@ export class DmEngine {
     const waveBytes = n * M * hw * 8;
     this.x = this.keep(ctx.createStorage(waveBytes, 'ptycho x'));
     this.psi = this.keep(ctx.createStorage(waveBytes, 'ptycho psi'));
+    this.d = this.exactOverlap ? this.keep(ctx.createStorage(waveBytes, 'ptycho residual')) : this.x;
     this.err = this.keep(ctx.createStorage(n * 4, 'ptycho errors'));
     this.errStaging = this.keep(ctx.device.createBuffer({ size: Math.max(16, n * 4), usage: GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST, label: 'ptycho errors staging' }));
     const objNum = this.keep(ctx.createStorage(rows * cols * 8, 'ptycho object numerator'));
@@ -210,8 +224,9 @@ export class DmEngine {
         end,
         view: ctx.bind(pipes.view, [viewU, waves(this.x), this.probe, this.obj, pos], 'view'),
         fourier: ctx.bind(pipes.fourier, [fourU, waves(this.x), waves(this.psi), magRange, mask, this.err], 'fourier'),
-        object: ctx.bind(pipes.object, [objU, this.obj, this.probe, waves(this.x), pos, tStart, tFrames, objNum, objDen], 'object'),
-        probe: ctx.bind(pipes.probe, [prU, this.probe, this.obj, waves(this.x), pos, prNum, prDen], 'probe'),
+        residual: this.exactOverlap ? ctx.bind(pipes.residual, [viewU, waves(this.d), this.probe, this.obj, pos, waves(this.x)], 'residual') : undefined,
+        object: ctx.bind(pipes.object, [objU, this.obj, this.probe, waves(this.d), pos, tStart, tFrames, objNum, objDen], 'object'),
+        probe: ctx.bind(pipes.probe, [prU, this.probe, this.obj, waves(this.d), pos, prNum, prDen], 'probe'),
         tilesX,
         tilesY,
         buffers: bufs,
@@ -240,15 +255,18 @@ export class DmEngine {
     const modes = options.modes ?? 1;
     if (!Number.isInteger(modes) || modes < 1 || modes > 16) throw new InputError(`probe modes must be an integer in 1..16, got ${modes}`, '--probe-modes');
     const [n, h, w] = dataset.shape;
+    const exact = options.exactOverlap ?? (options.subpixel !== false && hasFractions(dataset.positions));
+    const R = exact ? 1 : 0;
     const pipes = {
-      view: await ctx.pipelines.getChecked({ shader: 'ptycho/probe_times_view.wgsl', entry: 'main', constants: { WG: WG_VIEW } }),
+      view: await ctx.pipelines.getChecked({ shader: 'ptycho/probe_times_view.wgsl', entry: 'model', constants: { WG: WG_VIEW } }),
+      residual: await ctx.pipelines.getChecked({ shader: 'ptycho/probe_times_view.wgsl', entry: 'residual', constants: { WG: WG_VIEW } }),
       fourier: await ctx.pipelines.getChecked({ shader: 'ptycho/fourier_update.wgsl', entry: 'main', constants: { WG: WG_FOURIER, POWER_BOUND: options.powerBound !== undefined ? 1 : 0 } }),
-      object: await ctx.pipelines.getChecked({ shader: 'ptycho/object_update.wgsl', entry: 'main', constants: { TILE } }),
-      probe: await ctx.pipelines.getChecked({ shader: 'ptycho/probe_update.wgsl', entry: 'main', constants: { WG: WG_PROBE } }),
+      object: await ctx.pipelines.getChecked({ shader: 'ptycho/object_update.wgsl', entry: 'main', constants: { TILE, RESIDUAL: R } }),
+      probe: await ctx.pipelines.getChecked({ shader: 'ptycho/probe_update.wgsl', entry: 'main', constants: { WG: WG_PROBE, RESIDUAL: R } }),
       prep: await ctx.pipelines.getChecked({ shader: 'ptycho/prepare.wgsl', entry: 'sqrt_inplace', constants: { WG: WG_PREP } }),
     };
     const plan = await Fft2dPlan.create(ctx, { height: h, width: w, batch: n * modes, maxBindingBytes: options.maxBindingBytes });
-    return ctx.checked('setting up the difference map', () => new DmEngine(ctx, dataset, { ...options, modes }, pipes, plan));
+    return ctx.checked('setting up the difference map', () => new DmEngine(ctx, dataset, { ...options, modes, exactOverlap: exact }, pipes, plan));
   }
 
   private keep<T extends GPUBuffer>(b: T): T {
@@ -273,6 +291,18 @@ export class DmEngine {
       pass.setPipeline(this.pipes.fourier);
       pass.setBindGroup(0, c.fourier);
       const [gx, gy] = grid1d(c.end - c.first, 1, this.ctx.device.limits.maxComputeWorkgroupsPerDimension);
+      pass.dispatchWorkgroups(gx, gy);
+    }
+  }
+
+  /** Records d = ψ − P·S_j O (residual form only). */
+  private encodeResidual(pass: GPUComputePassEncoder): void {
+    if (!this.exactOverlap) return;
+    const maxPerDim = this.ctx.device.limits.maxComputeWorkgroupsPerDimension;
+    for (const c of this.chunks) {
+      pass.setPipeline(this.pipes.residual);
+      pass.setBindGroup(0, c.residual!);
+      const [gx, gy] = grid1d((c.end - c.first) * this.hw, WG_VIEW, maxPerDim);
       pass.dispatchWorkgroups(gx, gy);
     }
   }
@@ -317,10 +347,14 @@ export class DmEngine {
     this.encodeExitModel(pass);
     this.encodeFourier(pass);
     this.plan.encode(pass, this.x, 'inverse');
-    const inner = updateProbe ? this.innerIterations : 1;
+    const inner = updateProbe || this.exactOverlap ? this.innerIterations : 1;
     for (let k = 0; k < inner; k++) {
+      this.encodeResidual(pass);
       this.encodeObject(pass);
-      if (updateProbe) this.encodeProbe(pass);
+      if (updateProbe) {
+        this.encodeResidual(pass);
+        this.encodeProbe(pass);
+      }
     }
     pass.end();
     enc.copyBufferToBuffer(this.err, 0, this.errStaging, 0, this.n * 4);
@@ -335,18 +369,20 @@ export class DmEngine {
   }
 
   /** Stages of one iteration, for tests of single kernels. */
-  static readonly STAGES = ['view', 'fft', 'fourier', 'ifft', 'object', 'probe'] as const;
+  static readonly STAGES = ['view', 'fft', 'fourier', 'ifft', 'residual', 'object', 'probe'] as const;
 
   /**
    * @internal Runs the named stages once, in order, in one submit (tests of single kernels).
    * 'view': x = P·S_j O; 'fft'/'ifft': x ← F x / F⁻¹ x; 'fourier': the Fourier-space update of
-   * psi (and x ← Ψ'); 'object'/'probe': one half of the overlap projection from x.
+   * psi (and x ← Ψ'); 'residual': d = x − P·S_j O (residual form); 'object'/'probe': one half of
+   * the overlap projection from x (closed form) or d (residual form).
    */
-  async runStages(stages: ReadonlyArray<(typeof DmEngine.STAGES)[number]>): Promise<void> {
+  async runStages(stages: ReadonlyArray<(typeof DmEngine.STAGES)[number]>, timer?: KernelTimer): Promise<void> {
     const enc = this.ctx.device.createCommandEncoder({ label: 'dm stages' });
-    const pass = enc.beginComputePass({ label: 'dm stages' });
+    let pass = timer ? undefined as unknown as GPUComputePassEncoder : enc.beginComputePass({ label: 'dm stages' });
     const maxPerDim = this.ctx.device.limits.maxComputeWorkgroupsPerDimension;
     for (const s of stages) {
+      if (timer) pass = timer.beginPass(enc, s);
       if (s === 'view') {
         for (const c of this.chunks) {
           pass.setPipeline(this.pipes.view);
@@ -356,17 +392,21 @@ export class DmEngine {
         }
       } else if (s === 'fft' || s === 'ifft') this.plan.encode(pass, this.x, s === 'fft' ? 'forward' : 'inverse');
       else if (s === 'fourier') this.encodeFourier(pass);
+      else if (s === 'residual') this.encodeResidual(pass);
       else if (s === 'object') this.encodeObject(pass);
       else this.encodeProbe(pass);
+      if (timer) pass.end();
     }
-    pass.end();
+    if (!timer) pass.end();
+    else timer.resolve(enc);
     await this.ctx.submitAndWait([enc.finish()], 'dm stages');
+    if (timer) await timer.collect();
     this.started = true;
   }
 
   /** @internal The engine's GPU buffers (tests write inputs and poison outputs through them). */
-  get gpuBuffers(): { x: GPUBuffer; psi: GPUBuffer; obj: GPUBuffer; probe: GPUBuffer; err: GPUBuffer } {
-    return { x: this.x, psi: this.psi, obj: this.obj, probe: this.probe, err: this.err };
+  get gpuBuffers(): { x: GPUBuffer; psi: GPUBuffer; d: GPUBuffer; obj: GPUBuffer; probe: GPUBuffer; err: GPUBuffer } {
+    return { x: this.x, psi: this.psi, d: this.d, obj: this.obj, probe: this.probe, err: this.err };
   }
 
   /** The object [rows, cols] (complex). */
@@ -389,6 +429,12 @@ export class DmEngine {
     for (const b of this.own) b.destroy();
     this.plan.destroy();
   }
+}
+
+/** True when some position has a fractional part (as float32, the precision kernels see). */
+export function hasFractions(positions: ArrayLike<number>): boolean {
+  for (let i = 0; i < positions.length; i++) if (Math.fround(positions[i] - Math.floor(positions[i])) !== 0) return true;
+  return false;
 }
 
 /**

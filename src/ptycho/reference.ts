@@ -79,8 +79,16 @@ export function refFourierUpdate(X: Arr, Psi: Arr, mag: Arr, mask: Arr | undefin
   return { psi, errors };
 }
 
-/** Object half of the overlap projection: O = (c_O·O + Σ S_jᵀ(P̄ψ_j)) / (c_O + Σ S_jᵀ|P|²). */
-export function refObjectUpdate(obj: Arr, rows: number, cols: number, probe: Arr, modes: number, h: number, w: number, psi: Arr, positions: Arr, cO: number): Float64Array {
+/**
+ * Object half of the overlap projection: O = (c_O·O + Σ S_jᵀ(P̄ψ_j)) / (c_O + Σ S_jᵀ|P|²), or with
+ * `residual` the step O += Σ S_jᵀ(P̄(ψ_j − P·S_jO)) / (c_O + Σ S_jᵀ|P|²).
+ */
+export function refObjectUpdate(obj: Arr, rows: number, cols: number, probe: Arr, modes: number, h: number, w: number, psiIn: Arr, positions: Arr, cO: number, residual = false): Float64Array {
+  let psi: Arr = psiIn;
+  if (residual) {
+    const model = refExitModel(obj, cols, probe, modes, h, w, positions);
+    psi = Float64Array.from(psiIn, (v, i) => v - model[i]);
+  }
   const n = positions.length / 2;
   const hw = h * w;
   const num = new Float64Array(2 * rows * cols);
@@ -109,13 +117,14 @@ export function refObjectUpdate(obj: Arr, rows: number, cols: number, probe: Arr
   }
   const out = new Float64Array(2 * rows * cols);
   for (let q = 0; q < rows * cols; q++) {
-    out[2 * q] = (cO * obj[2 * q] + num[2 * q]) / (cO + den[q]);
-    out[2 * q + 1] = (cO * obj[2 * q + 1] + num[2 * q + 1]) / (cO + den[q]);
+    const keep = residual ? cO + den[q] : cO;
+    out[2 * q] = (keep * obj[2 * q] + num[2 * q]) / (cO + den[q]);
+    out[2 * q + 1] = (keep * obj[2 * q + 1] + num[2 * q + 1]) / (cO + den[q]);
   }
   return out;
 }
 
-/** Probe half: P_m = (c_P·P_m + Σ_j conj(O_j) ψ_jm) / (c_P + Σ_j |O_j|²). */
+/** Probe half: P_m = (c_P·P_m + Σ_j conj(O_j) ψ_jm) / (c_P + Σ_j |O_j|²) (the residual form gives the same value). */
 export function refProbeUpdate(probe: Arr, modes: number, h: number, w: number, obj: Arr, cols: number, psi: Arr, positions: Arr, cP: number): Float64Array {
   const n = positions.length / 2;
   const hw = h * w;

@@ -23,11 +23,12 @@ function randomDataset(seed: number, n: number, h: number, w: number): PtychoDat
   return { frames, shape: [n, h, w], positions, mask, source: 'random' };
 }
 
-async function setup(seed: number, modes: number, maxBindingBytes?: number, variant: 'dm' | 'raar' = 'dm') {
+async function setup(seed: number, modes: number, maxBindingBytes?: number, variant: 'dm' | 'raar' = 'dm', subpixel = true) {
   const ctx = await testContext();
   const [n, h, w] = [11, 32, 32];
   const ds = randomDataset(seed, n, h, w);
-  const engine = await DmEngine.create(ctx, ds, { modes, maxBindingBytes, variant, beta: variant === 'raar' ? 0.8 : 0.9 });
+  const engine = await DmEngine.create(ctx, ds, { modes, maxBindingBytes, variant, beta: variant === 'raar' ? 0.8 : 0.9, subpixel });
+  expect(engine.exactOverlap).toBe(subpixel);
   engines.push(engine);
   const [rows, cols] = engine.geometry.objectShape;
   const b = engine.gpuBuffers;
@@ -38,11 +39,17 @@ async function setup(seed: number, modes: number, maxBindingBytes?: number, vari
   return { ctx, ds, engine, obj, probe, n, h, w, rows, cols };
 }
 
-for (const [modes, chunk] of [[1, undefined], [2, undefined], [2, 5 * 32 * 32 * 8 * 2]] as Array<[number, number | undefined]>) {
-  describe(`DM kernels vs float64 (modes ${modes}${chunk ? ', chunked bindings' : ''})`, () => {
+const CASES: Array<[number, number | undefined, boolean]> = [
+  [1, undefined, true],
+  [1, undefined, false],
+  [2, undefined, true],
+  [2, 5 * 32 * 32 * 8 * 2, true],
+];
+for (const [modes, chunk, subpixel] of CASES) {
+  describe(`DM kernels vs float64 (modes ${modes}${chunk ? ', chunked bindings' : ''}, ${subpixel ? 'sub-pixel views, residual-form overlap' : 'whole-pixel views, closed-form overlap'})`, () => {
     it('exit model x = P·S_j O (bilinear views)', async () => {
       const seed = freshSeed();
-      const { ctx, engine, obj, probe, n, h, w, cols } = await setup(seed, modes, chunk);
+      const { ctx, engine, obj, probe, n, h, w, cols } = await setup(seed, modes, chunk, 'dm', subpixel);
       ctx.fill(engine.gpuBuffers.x);
       await engine.runStages(['view']);
       const got = await ctx.readF32(engine.gpuBuffers.x, 2 * n * modes * h * w);
@@ -53,7 +60,7 @@ for (const [modes, chunk] of [[1, undefined], [2, undefined], [2, 5 * 32 * 32 * 
 
     it('Fourier update (modulus projection with mask) and per-frame Fourier errors', async () => {
       const seed = freshSeed();
-      const { ctx, ds, engine, n, h, w } = await setup(seed, modes, chunk);
+      const { ctx, ds, engine, n, h, w } = await setup(seed, modes, chunk, 'dm', subpixel);
       const len = 2 * n * modes * h * w;
       const X = randomArray(len, seed + 5, -20, 20);
       const Psi = randomArray(len, seed + 6, -20, 20);
@@ -74,22 +81,24 @@ for (const [modes, chunk] of [[1, undefined], [2, undefined], [2, 5 * 32 * 32 * 
 
     it('object update: gather over tile frame lists = O(c_O O + Σ SᵀP̄ψ)/(c_O + Σ Sᵀ|P|²)', async () => {
       const seed = freshSeed();
-      const { ctx, engine, obj, probe, n, h, w, rows, cols } = await setup(seed, modes, chunk);
+      const { ctx, engine, obj, probe, n, h, w, rows, cols } = await setup(seed, modes, chunk, 'dm', subpixel);
       const waves = randomArray(2 * n * modes * h * w, seed + 7);
       ctx.queue.writeBuffer(engine.gpuBuffers.x, 0, waves);
-      await engine.runStages(['object']);
+      if (subpixel) ctx.fill(engine.gpuBuffers.d);
+      await engine.runStages(subpixel ? ['residual', 'object'] : ['object']);
       const got = await ctx.readF32(engine.gpuBuffers.obj, 2 * rows * cols);
-      const ref = refObjectUpdate(obj, rows, cols, probe, modes, h, w, waves, engine.geometry.positions, Math.fround(engine.inertia.object));
+      const ref = refObjectUpdate(obj, rows, cols, probe, modes, h, w, waves, engine.geometry.positions, Math.fround(engine.inertia.object), subpixel);
       expect(allFinite(got), `seed ${seed}`).toBe(true);
       expect(relL2(got, ref), `seed ${seed}`).toBeLessThan(1e-5);
     });
 
     it('probe update = (c_P P + Σ Ō_j ψ_j)/(c_P + Σ |O_j|²)', async () => {
       const seed = freshSeed();
-      const { ctx, engine, obj, probe, n, h, w, cols } = await setup(seed, modes, chunk);
+      const { ctx, engine, obj, probe, n, h, w, cols } = await setup(seed, modes, chunk, 'dm', subpixel);
       const waves = randomArray(2 * n * modes * h * w, seed + 8);
       ctx.queue.writeBuffer(engine.gpuBuffers.x, 0, waves);
-      await engine.runStages(['probe']);
+      if (subpixel) ctx.fill(engine.gpuBuffers.d);
+      await engine.runStages(subpixel ? ['residual', 'probe'] : ['probe']);
       const got = await ctx.readF32(engine.gpuBuffers.probe, 2 * modes * h * w);
       const ref = refProbeUpdate(probe, modes, h, w, obj, cols, waves, engine.geometry.positions, Math.fround(engine.inertia.probe));
       expect(allFinite(got), `seed ${seed}`).toBe(true);
@@ -99,10 +108,10 @@ for (const [modes, chunk] of [[1, undefined], [2, undefined], [2, 5 * 32 * 32 * 
 }
 
 describe('one whole DM / RAAR iteration vs float64', () => {
-  for (const variant of ['dm', 'raar'] as const) {
-    it(`${variant}: object, probe and Fourier error after two iterations (probe updated)`, async () => {
+  for (const [variant, subpixel] of [['dm', true], ['dm', false], ['raar', true]] as const) {
+    it(`${variant}, ${subpixel ? 'sub-pixel' : 'whole-pixel'}: object, probe and Fourier error after two iterations (probe updated)`, async () => {
       const seed = freshSeed();
-      const { ctx, ds, engine, obj, probe, n, h, w, rows, cols } = await setup(seed, 1, undefined, variant);
+      const { ctx, ds, engine, obj, probe, n, h, w, rows, cols } = await setup(seed, 1, undefined, variant, subpixel);
       void ctx;
       const pos = engine.geometry.positions;
       const k = dmCoefficients(variant, variant === 'raar' ? 0.8 : 0.9);
@@ -118,7 +127,7 @@ describe('one whole DM / RAAR iteration vs float64', () => {
         refErrors.push(f.errors.reduce((a, b) => a + b, 0) / n);
         const psi = referenceFft2d(Psi, [n, h, w], 'inverse');
         for (let inner = 0; inner < engine.innerIterations; inner++) {
-          O = refObjectUpdate(O, rows, cols, P, 1, h, w, psi, pos, Math.fround(engine.inertia.object));
+          O = refObjectUpdate(O, rows, cols, P, 1, h, w, psi, pos, Math.fround(engine.inertia.object), subpixel);
           P = refProbeUpdate(P, 1, h, w, O, cols, psi, pos, Math.fround(engine.inertia.probe));
         }
       }

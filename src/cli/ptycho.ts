@@ -1,0 +1,154 @@
+/**
+ * `webrecon ptycho recon|simulate`: commander wiring over the ptychography API (src/ptycho).
+ */
+import type { Command } from 'commander';
+import { InputError } from '../core/errors.js';
+import { GpuContext } from '../gpu/context.js';
+import { loadPtycho, type LoadOptions } from '../ptycho/load.js';
+import { reconstructPtycho, type PtychoAlgorithm } from '../ptycho/recon.js';
+import { writePtychoResult } from '../ptycho/output.js';
+import { simulatePtycho, writeSimulation } from '../ptycho/simulate.js';
+import { finiteNumber, gpuOptionsFrom, positiveInt, type GlobalOptions } from './common.js';
+import { Reporter } from './output.js';
+
+interface ReconFlags {
+  positions?: string;
+  probe?: string;
+  algorithm: string;
+  iterations: string;
+  probeUpdateStart: string;
+  probeModes: string;
+  beta?: string;
+  inner?: string;
+  subpixel: boolean;
+  shifted?: boolean;
+  crop?: string;
+  transpose?: boolean;
+  flipRows?: boolean;
+  flipCols?: boolean;
+  objectPixelSize?: string;
+  seed?: string;
+  output: string;
+}
+
+interface SimFlags {
+  frame: string;
+  positions: string;
+  scan: string;
+  overlap: string;
+  photons: string;
+  deadPixels: string;
+  phase: string;
+  seed: string;
+  output: string;
+  truth?: string;
+}
+
+export function registerPtycho(program: Command): void {
+  const ptycho = program.command('ptycho').description('ptychography: reconstruct (DM, RAAR, ePIE) or simulate scans');
+
+  ptycho
+    .command('recon <input>')
+    .description('reconstruct object and probe from an npy folder, a CXI file or a TIFF stack (+ --positions)')
+    .option('--positions <file>', 'positions file: CSV "row,col" in object pixels, or .npy [n, 2]')
+    .option('--probe <file>', 'initial probe .npy (complex [h, w] or [modes, h, w])')
+    .option('-a, --algorithm <name>', 'dm, raar or epie', 'dm')
+    .option('-n, --iterations <n>', 'iterations', '50')
+    .option('--probe-update-start <k>', 'first iteration (0-based) that updates the probe', '1')
+    .option('--probe-modes <m>', 'incoherent probe modes (DM/RAAR)', '1')
+    .option('--beta <b>', 'DM: reflection α (1 = classic DM); RAAR: β (default 0.75); ePIE: object step α')
+    .option('--inner <k>', 'object/probe alternations per overlap projection (DM/RAAR, default 2)')
+    .option('--no-subpixel', 'round positions to whole pixels')
+    .option('--shifted', 'frames are stored with the zero frequency at the centre (default for CXI)')
+    .option('--crop <size>', 'crop frames (around zero frequency) to size×size')
+    .option('--transpose', 'swap position axes (row, col)')
+    .option('--flip-rows', 'negate row positions')
+    .option('--flip-cols', 'negate column positions')
+    .option('--object-pixel-size <m>', 'CXI: object pixel size in metres (default λz/(N·dx))')
+    .option('--seed <s>', 'ePIE: seed of the random frame order', '1')
+    .requiredOption('-o, --output <dir>', 'output folder')
+    .action(async (input: string, flags: ReconFlags, cmd: Command) => {
+      const g = cmd.optsWithGlobals() as GlobalOptions;
+      const out = new Reporter(g);
+      const algorithm = flags.algorithm as PtychoAlgorithm;
+      if (!['dm', 'raar', 'epie'].includes(algorithm)) throw new InputError(`unknown algorithm '${flags.algorithm}' (dm, raar or epie)`, '--algorithm');
+      const iterations = positiveInt(flags.iterations, '--iterations');
+      const probeUpdateStart = Number(flags.probeUpdateStart);
+      if (!Number.isInteger(probeUpdateStart) || probeUpdateStart < 0) throw new InputError(`expected a non-negative integer, got '${flags.probeUpdateStart}'`, '--probe-update-start');
+      const modes = positiveInt(flags.probeModes, '--probe-modes');
+      const beta = flags.beta !== undefined ? finiteNumber(flags.beta, '--beta') : undefined;
+      const load: LoadOptions = {
+        positions: flags.positions,
+        probe: flags.probe,
+        shifted: flags.shifted,
+        crop: flags.crop ? positiveInt(flags.crop, '--crop') : undefined,
+        transform: { transpose: flags.transpose, flipRows: flags.flipRows, flipCols: flags.flipCols },
+        objectPixelSize: flags.objectPixelSize ? finiteNumber(flags.objectPixelSize, '--object-pixel-size') : undefined,
+      };
+      const dataset = await loadPtycho(input, load);
+      const [n, h, w] = dataset.shape;
+      out.info(`${input}: ${n} frames of ${h}×${w}${dataset.mask ? `, ${dataset.mask.length - dataset.mask.reduce((a, b) => a + b, 0)} masked pixels` : ''}${dataset.probe ? ', probe from file' : ''}`);
+      const ctx = await GpuContext.acquire(gpuOptionsFrom(g));
+      try {
+        out.info(`device: ${ctx.info.description || ctx.info.device}${ctx.info.software ? ' (software)' : ''}`);
+        const result = await reconstructPtycho(dataset, {
+          context: ctx,
+          algorithm,
+          iterations,
+          probeUpdateStart,
+          modes,
+          beta: algorithm === 'epie' ? undefined : beta,
+          alpha: algorithm === 'epie' ? beta : undefined,
+          innerIterations: flags.inner ? positiveInt(flags.inner, '--inner') : undefined,
+          subpixel: flags.subpixel,
+          seed: flags.seed ? Number(flags.seed) : undefined,
+          onProgress: (ev) => {
+            if (g.json || g.quiet) out.progress(ev);
+            else process.stderr.write(`${ev.stage} ${String(ev.iteration).padStart(String(ev.of).length)}/${ev.of}  Fourier error ${ev.residual?.toExponential(4)}  ${ev.seconds.toFixed(1)} s\n`);
+          },
+        });
+        const files = await writePtychoResult(flags.output, result, { input });
+        const med = [...result.iterationSeconds].sort((a, b) => a - b)[Math.floor(result.iterationSeconds.length / 2)];
+        out.summary(
+          { input, output: flags.output, files, algorithm, iterations, fourierError: { first: result.errors[0], last: result.errors[result.errors.length - 1] }, medianIterationSeconds: med, totalSeconds: result.totalSeconds, objectShape: result.geometry.objectShape, firstViewOffset: result.geometry.offset, device: result.device },
+          `${algorithm}: Fourier error ${result.errors[0].toExponential(3)} → ${result.errors[result.errors.length - 1].toExponential(3)} (${(result.errors[0] / result.errors[result.errors.length - 1]).toFixed(1)}×) in ${iterations} iterations, ${med.toFixed(3)} s/iteration; object ${result.geometry.objectShape.join('×')} written to ${flags.output}/`,
+        );
+      } finally {
+        ctx.destroy();
+      }
+    });
+
+  ptycho
+    .command('simulate')
+    .description('simulate a scan (phantom object, defocused-pinhole probe, Fermat spiral, Poisson noise, dead pixels) as an npy folder')
+    .option('--frame <n>', 'frame side (power of two)', '64')
+    .option('--positions <n>', 'scan points', '100')
+    .option('--scan <kind>', 'fermat or raster', 'fermat')
+    .option('--overlap <f>', 'linear overlap of neighbouring views (0..1)', '0.7')
+    .option('--photons <n>', 'mean photons per frame (0 = noise-free)', '1e6')
+    .option('--dead-pixels <n>', 'dead detector pixels (masked)', '5')
+    .option('--phase <rad>', 'maximum object phase', '1')
+    .option('--seed <s>', 'random seed', '1')
+    .requiredOption('-o, --output <dir>', 'dataset folder (data.npy, scan.npy, probe.npy, mask.npy)')
+    .option('--truth <dir>', 'folder for the truth (object.npy, probe.npy, truth.json)')
+    .action(async (flags: SimFlags, cmd: Command) => {
+      const g = cmd.optsWithGlobals() as GlobalOptions;
+      const out = new Reporter(g);
+      if (flags.scan !== 'fermat' && flags.scan !== 'raster') throw new InputError(`expected fermat or raster, got '${flags.scan}'`, '--scan');
+      const deadPixels = Number(flags.deadPixels);
+      if (!Number.isInteger(deadPixels) || deadPixels < 0) throw new InputError(`expected a non-negative integer, got '${flags.deadPixels}'`, '--dead-pixels');
+      const sim = simulatePtycho({
+        frame: positiveInt(flags.frame, '--frame'),
+        positions: positiveInt(flags.positions, '--positions'),
+        scan: flags.scan,
+        overlap: finiteNumber(flags.overlap, '--overlap'),
+        photons: finiteNumber(flags.photons, '--photons'),
+        deadPixels,
+        phase: finiteNumber(flags.phase, '--phase'),
+        seed: finiteNumber(flags.seed, '--seed'),
+      });
+      await writeSimulation(flags.output, sim, flags.truth);
+      const [n, h, w] = sim.dataset.shape;
+      out.summary({ output: flags.output, truth: flags.truth ?? null, frames: n, frame: [h, w], objectShape: sim.geometry.objectShape }, `simulated ${n} frames of ${h}×${w} → ${flags.output}/${flags.truth ? ` (truth in ${flags.truth}/)` : ''}`);
+    });
+}
