@@ -29,7 +29,7 @@ import type { GpuContext } from '../gpu/context.js';
 import { KernelTimer, type KernelTimes } from '../gpu/timing.js';
 import { checkProjectionShape, type TomoGeometry } from './geometry.js';
 import { SlabProjector } from './projector.js';
-import { copyRowsOut, planSlabs } from './slabs.js';
+import { copyRowsOut, packSlices4, planSlabs, unpackSlices4 } from './slabs.js';
 
 /** The iterative algorithms. */
 export const ITERATIVE_ALGORITHMS = ['art', 'sart', 'sirt'] as const;
@@ -55,7 +55,7 @@ export interface IterativeOptions {
   onProgress?: ProgressCallback;
   /** Largest storage binding to use per slab (bytes); default the device's. Smaller forces slabs. */
   maxBindingBytes?: number;
-  /** Slices per workgroup (1..4); default on software adapters: as many as fit 512 KiB of cache (n = 256: 2); on GPUs 1 (parallelism). */
+  /** Slices per workgroup (1..4; 4 uses the slice-interleaved vec4 kernel sweep4.wgsl); default 4 on software adapters, 1 on GPUs. */
   slicesPerWorkgroup?: number;
 }
 
@@ -161,14 +161,19 @@ export async function reconstructIterative(ctx: GpuContext, projections: Volume,
   }
   const order = options.order ?? 'sequential';
   const seed = options.seed ?? 1;
-  // On a CPU adapter a workgroup's slices should stay in a core's L2 cache (~512 KiB of volume).
-  const cacheSlices = Math.max(1, Math.min(4, Math.floor((512 * 1024) / (n * n * 4))));
-  const spw = Math.max(1, Math.min(4, options.slicesPerWorkgroup ?? (ctx.info.software ? cacheSlices : 1)));
+  // On a CPU adapter, four slices per workgroup packed as vec4 (one access moves four slices:
+  // about 2x fewer CPU cycles than two unpacked slices at 256^3 on lavapipe); on a GPU, one slice
+  // per workgroup for parallelism.
+  const spw = Math.max(1, Math.min(4, options.slicesPerWorkgroup ?? (ctx.info.software ? 4 : 1)));
   const normalise = algorithm === 'art' ? 0 : 1;
 
   const blocks = angleBlocks(na, block);
   const nblocks = blocks.length;
-  const pipeline = await ctx.pipelines.getChecked({ shader: 'tomo/sweep.wgsl', entry: 'sweep', constants: { WG: SWEEP_WG, SPW: spw, NORMALISE: normalise } });
+  // Four slices per workgroup use the slice-interleaved vec4 kernel (one access moves four slices).
+  const packed = spw === 4;
+  const pipeline = packed
+    ? await ctx.pipelines.getChecked({ shader: 'tomo/sweep4.wgsl', entry: 'sweep', constants: { WG: SWEEP_WG, NORMALISE: normalise } })
+    : await ctx.pipelines.getChecked({ shader: 'tomo/sweep.wgsl', entry: 'sweep', constants: { WG: SWEEP_WG, SPW: spw, NORMALISE: normalise } });
   const limit = options.maxBindingBytes ?? ctx.maxBinding;
   const bytesPerRow = Math.max(n * n, na * cols, block * cols) * 4;
   const plan = planSlabs(rows, bytesPerRow, Math.max(bytesPerRow, limit - spw * bytesPerRow));
@@ -221,15 +226,21 @@ export async function reconstructIterative(ctx: GpuContext, projections: Volume,
       const s = r1 - r0;
       const padded = Math.ceil(s / spw) * spw;
       const proj = new SlabProjector(ctx, geometry, padded);
-      const rowsData = copyRowsOut(projections.data, na, rows, cols, r0, r1);
       const data = ctx.createStorage(na * padded * cols * 4, 'tomo data slab');
-      ctx.fill(data, 0);
-      for (let a = 0; a < na; a++) ctx.queue.writeBuffer(data, a * padded * cols * 4, rowsData.buffer, rowsData.byteOffset + a * s * cols * 4, s * cols * 4);
       const vol = ctx.createStorage(padded * n * n * 4, 'tomo volume slab');
-      ctx.fill(vol, 0);
-      if (options.initial) {
-        const init = options.initial.data.subarray(r0 * n * n, r1 * n * n);
-        ctx.queue.writeBuffer(vol, 0, init.buffer, init.byteOffset, init.byteLength);
+      if (packed) {
+        ctx.queue.writeBuffer(data, 0, packSlices4(projections.data, na, rows, cols, r0, r1));
+        if (options.initial) ctx.queue.writeBuffer(vol, 0, packSlices4(options.initial.data, 1, rows, n * n, r0, r1));
+        else ctx.fill(vol, 0);
+      } else {
+        const rowsData = copyRowsOut(projections.data, na, rows, cols, r0, r1);
+        ctx.fill(data, 0);
+        for (let a = 0; a < na; a++) ctx.queue.writeBuffer(data, a * padded * cols * 4, rowsData.buffer, rowsData.byteOffset + a * s * cols * 4, s * cols * 4);
+        ctx.fill(vol, 0);
+        if (options.initial) {
+          const init = options.initial.data.subarray(r0 * n * n, r1 * n * n);
+          ctx.queue.writeBuffer(vol, 0, init.buffer, init.byteOffset, init.byteLength);
+        }
       }
       const q = ctx.createStorage(padded * block * cols * 4, 'tomo sweep corrections');
       const params = proj.params(0, nblocks, { relax, lo: options.nonNegative ? 0 : -Infinity, block });
@@ -278,7 +289,10 @@ export async function reconstructIterative(ctx: GpuContext, projections: Volume,
     }
 
     const out = new Float32Array(rows * n * n);
-    for (const slab of slabs) out.set(await ctx.readF32(slab.vol, (slab.r1 - slab.r0) * n * n), slab.r0 * n * n);
+    for (const slab of slabs) {
+      if (packed) unpackSlices4(await ctx.readF32(slab.vol, slab.padded * n * n), out, n * n, slab.r0, slab.r1);
+      else out.set(await ctx.readF32(slab.vol, (slab.r1 - slab.r0) * n * n), slab.r0 * n * n);
+    }
     return { volume: { data: out, shape: [rows, n, n] }, residuals, seconds: secondsSince(start), iterationSeconds, kernels: timer.totals };
   } finally {
     for (const slab of slabs) {

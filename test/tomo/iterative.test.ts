@@ -19,7 +19,7 @@ describe('iterative reconstructions match the float64 reference', () => {
   const g = makeGeometry(angles, rows, cols, { center: 10.4 });
   const shape: [number, number, number] = [angles.length, rows, cols];
 
-  for (const spw of [1, 4]) {
+  for (const spw of [1, 2, 4]) {
     it(`ART, 2 sequential sweeps, β = 0.7, ${spw} slice(s) per workgroup`, async () => {
       const ctx = await testContext();
       const seed = freshSeed();
@@ -72,9 +72,11 @@ describe('iterative reconstructions match the float64 reference', () => {
     const ctx = await testContext();
     const seed = freshSeed();
     const b = randomArray(angles.length * rows * cols, seed, 0, 1);
-    const one = await reconstructIterative(ctx, { data: b, shape }, g, 'art', { iterations: 1, slicesPerWorkgroup: 1 });
-    const many = await reconstructIterative(ctx, { data: b, shape }, g, 'art', { iterations: 1, slicesPerWorkgroup: 1, maxBindingBytes: 2 * cols * cols * 4 });
-    expect(Array.from(many.volume.data)).toEqual(Array.from(one.volume.data));
+    for (const spw of [1, 4]) {
+      const one = await reconstructIterative(ctx, { data: b, shape }, g, 'art', { iterations: 1, slicesPerWorkgroup: spw });
+      const many = await reconstructIterative(ctx, { data: b, shape }, g, 'art', { iterations: 1, slicesPerWorkgroup: spw, maxBindingBytes: 2 * cols * cols * 4 });
+      expect(Array.from(many.volume.data), `${spw} slices per workgroup`).toEqual(Array.from(one.volume.data));
+    }
   });
 
   it('rejects bad options with clear errors', async () => {
