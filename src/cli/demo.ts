@@ -14,7 +14,7 @@ import { simulateTiltSeries } from '../tomo/simulate.js';
 import { reconstructTomo, TOMO_ALGORITHMS, type TomoAlgorithm } from '../tomo/recon.js';
 import { relativeError } from '../tomo/metrics.js';
 import { InputError } from '../core/errors.js';
-import { gpuOptionsFrom, positiveInt, type GlobalOptions } from './common.js';
+import { checkOutputPath, gpuOptionsFrom, positiveInt, type GlobalOptions } from './common.js';
 import { Reporter } from './output.js';
 
 interface DemoFlags {
@@ -41,8 +41,10 @@ export function registerDemo(program: Command): void {
       const count = positiveInt(flags.angles, '--angles');
       if (count < 2) throw new InputError('at least 2 angles are needed', '--angles');
       const algorithm = flags.algorithm as TomoAlgorithm;
+      if (!(TOMO_ALGORITHMS as readonly string[]).includes(algorithm)) throw new InputError(`unknown algorithm '${flags.algorithm}' (known: ${TOMO_ALGORITHMS.join(', ')})`, '--algorithm');
       const iterations = positiveInt(flags.iterations, '--iterations');
       const dir = resolve(flags.output);
+      checkOutputPath(join(dir, 'volume.tif'));
       const t0 = performance.now();
       const anglesDeg = linspaceAngles(-73, 73, count);
       out.info(`simulating a ${size}x${size}x${count} tilt series of the 3-D Shepp-Logan phantom (-73..+73 degrees) ...`);

@@ -2,6 +2,7 @@
  * `webrecon tomo recon` and `webrecon tomo simulate`: flag parsing and printing only; the work
  * is done by the API (src/tomo/, src/io/).
  */
+import { resolve } from 'node:path';
 import type { Command } from 'commander';
 import { InputError } from '../core/errors.js';
 import { GpuContext } from '../gpu/context.js';
@@ -10,9 +11,13 @@ import { readVolume, writeVolume, VOLUME_WRITE_EXTENSIONS } from '../io/volume.j
 import { writeOrthoPreview } from '../io/preview.js';
 import { loadProjections } from '../tomo/input.js';
 import { reconstructTomo, TOMO_ALGORITHMS, type TomoAlgorithm } from '../tomo/recon.js';
+import { findCenter } from '../tomo/center.js';
+import { preprocessProjections } from '../tomo/preprocess.js';
+import { parseFilterName } from '../tomo/filters.js';
+import type { Volume } from '../core/array.js';
 import { simulateTiltSeries } from '../tomo/simulate.js';
 import { relativeError } from '../tomo/metrics.js';
-import { finiteNumber, gpuOptionsFrom, positiveInt, type GlobalOptions } from './common.js';
+import { checkOutputPath, finiteNumber, gpuOptionsFrom, positiveInt, type GlobalOptions } from './common.js';
 import { Reporter } from './output.js';
 
 /** Parses `a:b` (half-open detector rows) for --rows. */
@@ -96,43 +101,80 @@ export function registerTomo(program: Command): void {
       if (flags.order !== 'sequential' && flags.order !== 'random') throw new InputError(`expected sequential or random, got '${flags.order}'`, '--order');
       const center = flags.center === undefined ? undefined : flags.center === 'auto' ? 'auto' : finiteNumber(flags.center, '--center');
       const rows = flags.rows ? parseRowRange(flags.rows) : undefined;
-      // Check every output path before the long work starts.
+      // Every flag is checked before the long work (reading, GPU) starts.
+      const size = flags.size ? positiveInt(flags.size, '--size') : undefined;
+      const iterations = flags.iterations ? positiveInt(flags.iterations, '--iterations') : undefined;
+      const relaxation = flags.relaxation ? finiteNumber(flags.relaxation, '--relaxation') : undefined;
+      if (relaxation !== undefined && !(relaxation > 0 && relaxation < 2)) throw new InputError(`relaxation must be in (0, 2), got ${relaxation}`, '--relaxation');
+      const seed = flags.seed ? positiveInt(flags.seed, '--seed') : undefined;
+      const blockSize = flags.blockSize ? positiveInt(flags.blockSize, '--block-size') : undefined;
+      const filter = algorithm === 'fbp' && flags.filter ? parseFilterName(flags.filter) : flags.filter;
+      if (flags.initial && algorithm === 'fbp') throw new InputError('fbp does not take a starting volume (use art, sart or sirt)', '--initial');
       writeVolumeCheck(flags.output);
+      if (flags.preview) {
+        if (!/\.png$/i.test(flags.preview)) throw new InputError('the preview must be a .png file', flags.preview);
+        checkOutputPath(flags.preview);
+      }
 
       const tRead = performance.now();
       const input = await loadProjections(inputs, { flat: flags.flat, dark: flags.dark, rows });
-      const na = input.projections.shape[0];
+      const [na, nRows, nCols] = input.projections.shape;
       let anglesDeg: Float64Array;
       if (flags.angles) anglesDeg = await readAngles(flags.angles, na);
       else if (input.anglesDeg) anglesDeg = input.anglesDeg;
       else throw new InputError(`no angles: give --angles (a file or start:stop:count); ${input.source} does not carry them`, input.source);
       if (anglesDeg.length !== na) throw new InputError(`${anglesDeg.length} angles but ${na} projections`, input.source);
       const initial = flags.initial ? await readVolume(flags.initial) : undefined;
+      if (initial) {
+        const n = size ?? nCols;
+        const s = initial.shape;
+        if (s[0] !== nRows || s[1] !== n || s[2] !== n) {
+          throw new InputError(`the starting volume has shape [${s.join(', ')}] but this reconstruction is [${nRows}, ${n}, ${n}] ([rows, n, n])`, flags.initial);
+        }
+      }
       const truth = flags.truth ? await readVolume(flags.truth) : undefined;
       const readSeconds = (performance.now() - tRead) / 1000;
       out.progress({ stage: 'read', seconds: readSeconds });
 
       const ctx = await GpuContext.acquire(gpuOptionsFrom(g));
       try {
+        // With --rows the rows to reconstruct may hold too little structure to score centres
+        // on (I13 rows 60:64 put the entropy minimum 6 px off): the rotation axis is one for
+        // the whole detector, so 'auto' searches it on rows chosen from the whole detector.
+        let centerArg: number | 'auto' | undefined = center;
+        let centerFound: { method: string; seconds: number } | undefined;
+        if (center === 'auto' && rows) {
+          const t = performance.now();
+          const found = await centerOnFullDetector(ctx, inputs, flags, anglesDeg, input.source);
+          if (found) {
+            centerArg = found.center;
+            centerFound = { method: `${found.method} on detector rows ${found.rows.join(', ')}`, seconds: (performance.now() - t) / 1000 };
+            out.progress({ stage: 'center', seconds: centerFound.seconds, metrics: { center: found.center } });
+          }
+        }
         const result = await reconstructTomo(ctx, input.projections, {
           algorithm,
           anglesDeg,
-          center,
-          size: flags.size ? positiveInt(flags.size, '--size') : undefined,
+          center: centerArg,
+          size,
           flat: input.flat,
           dark: input.dark,
           log: flags.log,
-          iterations: flags.iterations ? positiveInt(flags.iterations, '--iterations') : undefined,
-          relaxation: flags.relaxation ? finiteNumber(flags.relaxation, '--relaxation') : undefined,
+          iterations,
+          relaxation,
           order: flags.order as 'sequential' | 'random',
-          seed: flags.seed ? positiveInt(flags.seed, '--seed') : undefined,
-          blockSize: flags.blockSize ? positiveInt(flags.blockSize, '--block-size') : undefined,
+          seed,
+          blockSize,
           nonNegative: flags.nonneg,
           initial,
-          filter: flags.filter,
+          filter,
           onProgress: out.progress,
           source: input.source,
         });
+        if (centerFound) {
+          result.centerMethod = centerFound.method;
+          result.timings = { center: centerFound.seconds, ...result.timings };
+        }
         const tWrite = performance.now();
         await writeVolume(flags.output, result.volume, { description: `webrecon tomo recon --algorithm ${algorithm}` });
         if (flags.preview) await writeOrthoPreview(flags.preview, result.volume, { title: `${algorithm} ${input.source}` });
@@ -188,7 +230,10 @@ export function registerTomo(program: Command): void {
       const rows = flags.rows ? positiveInt(flags.rows, '--rows') : size;
       const anglesDeg = await readAngles(flags.angles);
       writeVolumeCheck(flags.output);
-      if (flags.truth) writeVolumeCheck(flags.truth);
+      if (flags.truth) {
+        writeVolumeCheck(flags.truth);
+        if (resolve(flags.truth) === resolve(flags.output)) throw new InputError('the truth and the tilt series would be the same file', flags.truth);
+      }
       const sim = simulateTiltSeries({
         phantom: flags.phantom,
         size,
@@ -208,10 +253,40 @@ export function registerTomo(program: Command): void {
     });
 }
 
+/**
+ * Finds the rotation centre on the whole detector height (for `--center auto --rows a:b`):
+ * loads every row, normalises as the reconstruction will, and runs the centre search on rows
+ * it picks across the detector. Returns undefined when the full stack does not fit in memory
+ * (the search then runs on the selected rows only).
+ */
+async function centerOnFullDetector(
+  ctx: GpuContext,
+  inputs: string[],
+  flags: ReconFlags,
+  anglesDeg: Float64Array,
+  source: string,
+): Promise<{ center: number; method: string; rows: number[] } | undefined> {
+  let full;
+  try {
+    full = await loadProjections(inputs, { flat: flags.flat, dark: flags.dark });
+  } catch (e) {
+    if (e instanceof InputError && /memory/.test(e.message)) return undefined;
+    throw e;
+  }
+  let data: Volume = full.projections;
+  const log = flags.log ?? full.flat !== undefined;
+  if (full.flat || full.dark || log) {
+    data = (await preprocessProjections(ctx, full.projections, { flat: full.flat, dark: full.dark, log, source })).volume;
+  }
+  const r = await findCenter(ctx, data, anglesDeg);
+  return { center: r.center, method: r.method, rows: r.rows ?? [] };
+}
+
 /** Fails early (before any long work) when an output path has an extension we cannot write. */
 function writeVolumeCheck(path: string): void {
   const ext = path.toLowerCase().match(/\.[^./\\]+$/)?.[0] ?? '';
   if (!(VOLUME_WRITE_EXTENSIONS as readonly string[]).includes(ext)) {
     throw new InputError(`cannot write a volume with extension '${ext || '(none)'}': use ${VOLUME_WRITE_EXTENSIONS.join(', ')}`, path);
   }
+  checkOutputPath(path);
 }

@@ -74,7 +74,15 @@ export async function writeFileAtomic(path: string, content: AtomicContent, opti
   const target = resolve(path);
   const dir = dirname(target);
   if (options.makeParents ?? true) {
-    await mkdir(dir, { recursive: true });
+    try {
+      await mkdir(dir, { recursive: true });
+    } catch (e) {
+      const code = (e as NodeJS.ErrnoException).code;
+      // a file where a folder of the path should be: EEXIST (the parent) or ENOTDIR (further up)
+      if (code === 'EEXIST' || code === 'ENOTDIR') throw new InputError(`cannot write: ${(e as NodeJS.ErrnoException).path ?? dir} is a file, not a folder`, path, { cause: e });
+      if (code === 'EACCES' || code === 'EPERM' || code === 'EROFS') throw new InputError(`cannot write: no permission to create the folder ${dir}`, path, { cause: e });
+      throw e;
+    }
   }
   const tmp = temporaryNameFor(target);
   let handle;
