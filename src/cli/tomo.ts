@@ -124,15 +124,18 @@ export function registerTomo(program: Command): void {
       else if (input.anglesDeg) anglesDeg = input.anglesDeg;
       else throw new InputError(`no angles: give --angles (a file or start:stop:count); ${input.source} does not carry them`, input.source);
       if (anglesDeg.length !== na) throw new InputError(`${anglesDeg.length} angles but ${na} projections`, input.source);
-      const initial = flags.initial ? await readVolume(flags.initial) : undefined;
-      if (initial) {
-        const n = size ?? nCols;
-        const s = initial.shape;
-        if (s[0] !== nRows || s[1] !== n || s[2] !== n) {
-          throw new InputError(`the starting volume has shape [${s.join(', ')}] but this reconstruction is [${nRows}, ${n}, ${n}] ([rows, n, n])`, flags.initial);
+      // --initial and --truth must have the volume's shape: checked now, not after the work
+      // (a late failure would come after the output was written)
+      const volumeShape = [nRows, size ?? nCols, size ?? nCols];
+      const readShaped = async (path: string, what: string): Promise<Volume> => {
+        const v = await readVolume(path);
+        if (v.shape.some((d, i) => d !== volumeShape[i])) {
+          throw new InputError(`${what} has shape [${v.shape.join(', ')}] but this reconstruction is [${volumeShape.join(', ')}] ([rows, n, n])`, path);
         }
-      }
-      const truth = flags.truth ? await readVolume(flags.truth) : undefined;
+        return v;
+      };
+      const initial = flags.initial ? await readShaped(flags.initial, 'the starting volume') : undefined;
+      const truth = flags.truth ? await readShaped(flags.truth, 'the truth volume') : undefined;
       const readSeconds = (performance.now() - tRead) / 1000;
       out.progress({ stage: 'read', seconds: readSeconds });
 
@@ -175,11 +178,11 @@ export function registerTomo(program: Command): void {
           result.centerMethod = centerFound.method;
           result.timings = { center: centerFound.seconds, ...result.timings };
         }
+        const error = truth ? relativeError(result.volume, truth, flags.truth!) : undefined;
         const tWrite = performance.now();
         await writeVolume(flags.output, result.volume, { description: `webrecon tomo recon --algorithm ${algorithm}` });
         if (flags.preview) await writeOrthoPreview(flags.preview, result.volume, { title: `${algorithm} ${input.source}` });
         const writeSeconds = (performance.now() - tWrite) / 1000;
-        const error = truth ? relativeError(result.volume, truth, flags.truth!) : undefined;
         const timings = { read: readSeconds, ...result.timings, write: writeSeconds, total: (performance.now() - t0) / 1000 };
         const g0 = result.geometry;
         out.summary(
