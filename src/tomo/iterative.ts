@@ -22,7 +22,7 @@
  * submit per iteration (one `await` to read the residual). Volumes beyond one storage binding
  * are split into slabs of rows, all resident on the device.
  */
-import { InputError } from '../core/errors.js';
+import { GpuError, InputError } from '../core/errors.js';
 import type { Volume } from '../core/array.js';
 import { secondsSince, type ProgressCallback } from '../core/progress.js';
 import type { GpuContext } from '../gpu/context.js';
@@ -57,7 +57,16 @@ export interface IterativeOptions {
   maxBindingBytes?: number;
   /** Slices per workgroup (1..4; 4 uses the slice-interleaved vec4 kernel sweep4.wgsl); default 4 on software adapters, 1 on GPUs. */
   slicesPerWorkgroup?: number;
+  /**
+   * Device memory one wave of slabs may use (bytes; default 2 GiB). A volume whose data, volume
+   * and scratch exceed it streams through the device in waves: each wave runs all iterations,
+   * then the next is uploaded.
+   */
+  deviceMemoryBytes?: number;
 }
+
+/** Default device memory budget per wave of slabs. */
+export const DEFAULT_DEVICE_MEMORY = 2 * 2 ** 30;
 
 /** Result of {@link reconstructIterative}. */
 export interface IterativeResult {
@@ -69,8 +78,12 @@ export interface IterativeResult {
   seconds: number;
   /** Wall-clock seconds per iteration. */
   iterationSeconds: number[];
-  /** GPU kernel time when the adapter has timestamp queries. */
+  /** GPU kernel time when the adapter has timestamp queries (summed over devices). */
   kernels: KernelTimes;
+  /** Devices used. */
+  devices: number;
+  /** Waves of slabs run (more than the devices when the volume streams). */
+  waves: number;
 }
 
 const SWEEP_WG = 256;
@@ -138,16 +151,234 @@ interface Slab {
   bind?: GPUBindGroup;
 }
 
+/** What one reconstruction needs, whatever device runs it. */
+interface SweepPlan {
+  algorithm: IterativeAlgorithm;
+  geometry: TomoGeometry;
+  projections: Volume;
+  initial?: Volume;
+  iterations: number;
+  relax: number;
+  lo: number;
+  block: number;
+  blocks: number[][];
+  order: 'sequential' | 'random';
+  seed: number;
+  normalise: 0 | 1;
+}
+
+/** Bytes one slice (row) of a slab occupies on a device: data, volume and corrections. */
+function bytesPerSlice(plan: SweepPlan): number {
+  const { cols, n } = plan.geometry;
+  return (plan.geometry.anglesDeg.length * cols + n * n + plan.block * cols) * 4;
+}
+
+/**
+ * The sweep on one device: its pipelines and per-reconstruction tables (row scales, block column
+ * scales, the sweep table), reused by every slab it runs.
+ */
+class SweepDevice {
+  readonly timer: KernelTimer;
+  private pipeline!: GPUComputePipeline;
+  private orderBuf!: GPUBuffer;
+  private rowscale!: GPUBuffer;
+  private colscale!: GPUBuffer;
+  readonly spw: number;
+  readonly packed: boolean;
+
+  /** Largest number of rows one binding can hold. */
+  private readonly bindRows: number;
+
+  constructor(readonly ctx: GpuContext, readonly plan: SweepPlan, slicesPerWorkgroup?: number, maxBindingBytes?: number) {
+    const { geometry, block } = plan;
+    const perRow = Math.max(geometry.n * geometry.n, geometry.anglesDeg.length * geometry.cols, block * geometry.cols) * 4;
+    this.bindRows = Math.floor(Math.min(maxBindingBytes ?? ctx.maxBinding, ctx.maxBinding) / perRow);
+    // On a CPU adapter, four slices per workgroup packed as vec4 (one access moves four slices:
+    // about 2x fewer CPU cycles than two unpacked slices at 256^3 on lavapipe); on a GPU, one
+    // slice per workgroup for parallelism. Never more than one binding holds.
+    let spw = Math.max(1, Math.min(4, slicesPerWorkgroup ?? (ctx.info.software ? 4 : 1), this.bindRows));
+    if (spw === 3) spw = 2;
+    this.spw = spw;
+    this.packed = spw === 4;
+    this.timer = new KernelTimer(ctx, 4);
+  }
+
+  /** Largest slab (rows) this device can bind: a multiple of the slices per workgroup. */
+  maxSlabRows(): number {
+    return Math.floor(this.bindRows / this.spw) * this.spw;
+  }
+
+  /** Compiles the pipeline and computes the row and column scales. */
+  async init(): Promise<void> {
+    const { ctx, plan } = this;
+    const { geometry, block, blocks, normalise } = plan;
+    const { cols, n } = geometry;
+    const na = geometry.anglesDeg.length;
+    const nblocks = blocks.length;
+    this.pipeline = this.packed
+      ? await ctx.pipelines.getChecked({ shader: 'tomo/sweep4.wgsl', entry: 'sweep', constants: { WG: SWEEP_WG, NORMALISE: normalise } })
+      : await ctx.pipelines.getChecked({ shader: 'tomo/sweep.wgsl', entry: 'sweep', constants: { WG: SWEEP_WG, SPW: this.spw, NORMALISE: normalise } });
+    this.orderBuf = ctx.createStorage((nblocks * block + nblocks) * 4, 'tomo sweep table');
+    this.rowscale = ctx.createStorage(na * cols * 4, 'tomo row scale');
+    const needColscale = normalise === 1 && block > 1;
+    this.colscale = ctx.createStorage(needColscale ? nblocks * n * n * 4 : 16, 'tomo column scale');
+    // Row scales 1/‖row‖² (ART) or 1/row sum (SART, SIRT), and the blocks' inverse column sums, once.
+    const proj = new SlabProjector(ctx, geometry, 1);
+    const params = proj.params(0, nblocks, { block });
+    const rowParams = proj.params(0, na);
+    const all = ctx.upload(Uint32Array.from({ length: na }, (_, i) => i), 'tomo order');
+    const members = ctx.upload(sweepTable(blocks, block, Uint32Array.from({ length: nblocks }, (_, i) => i)), 'tomo block members');
+    try {
+      const mode = plan.algorithm === 'art' ? 3 : 2;
+      const rowPipe = await ctx.pipelines.getChecked({ shader: 'tomo/rows.wgsl', entry: 'row_weights', constants: { WG: 64, MODE: mode } });
+      const enc = ctx.device.createCommandEncoder({ label: 'tomo row and column scales' });
+      const pass = enc.beginComputePass();
+      pass.setPipeline(rowPipe);
+      pass.setBindGroup(0, ctx.bind(rowPipe, [rowParams, proj.geo, all, this.rowscale]));
+      pass.dispatchWorkgroups(Math.ceil(cols / 64), 1, na);
+      if (needColscale) {
+        const colPipe = await ctx.pipelines.getChecked({ shader: 'tomo/colsum.wgsl', entry: 'column_scale', constants: { WG: 64 } });
+        pass.setPipeline(colPipe);
+        pass.setBindGroup(0, ctx.bind(colPipe, [params, proj.geo, members, this.colscale]));
+        pass.dispatchWorkgroups(Math.ceil(n / 64), n, nblocks);
+      }
+      pass.end();
+      await ctx.submitAndWait([enc.finish()], 'row and column scales');
+    } finally {
+      for (const b of [params, rowParams, all, members]) b.destroy();
+      proj.destroy();
+    }
+  }
+
+  /**
+   * Runs every iteration on the slabs `ranges` (all resident at once) and writes their slices
+   * into `out`; `onIteration` receives each iteration's Σ r² over these slabs.
+   */
+  async run(ranges: Array<[number, number]>, out: Float32Array, onIteration: (it: number, rss: number) => void): Promise<void> {
+    const { ctx, plan, spw, packed } = this;
+    const { geometry, projections, block, blocks } = plan;
+    const { rows, cols, n } = geometry;
+    const na = geometry.anglesDeg.length;
+    const nblocks = blocks.length;
+    const slabs: Slab[] = [];
+    let residWords = 0;
+    let residBuf: GPUBuffer | undefined;
+    try {
+      for (const [r0, r1] of ranges) {
+        const s = r1 - r0;
+        const padded = Math.ceil(s / spw) * spw;
+        const proj = new SlabProjector(ctx, geometry, padded);
+        const slab: Slab = { r0, r1, padded, proj, groups: padded / spw, residOffset: residWords } as Slab;
+        slabs.push(slab);
+        slab.data = ctx.createStorage(na * padded * cols * 4, 'tomo data slab');
+        slab.vol = ctx.createStorage(padded * n * n * 4, 'tomo volume slab');
+        slab.q = ctx.createStorage(padded * block * cols * 4, 'tomo sweep corrections');
+        slab.params = proj.params(0, nblocks, { relax: plan.relax, lo: plan.lo, block });
+        if (packed) {
+          ctx.queue.writeBuffer(slab.data, 0, packSlices4(projections.data, na, rows, cols, r0, r1));
+          if (plan.initial) ctx.queue.writeBuffer(slab.vol, 0, packSlices4(plan.initial.data, 1, rows, n * n, r0, r1));
+          else ctx.fill(slab.vol, 0);
+        } else {
+          const rowsData = copyRowsOut(projections.data, na, rows, cols, r0, r1);
+          ctx.fill(slab.data, 0);
+          for (let a = 0; a < na; a++) ctx.queue.writeBuffer(slab.data, a * padded * cols * 4, rowsData.buffer, rowsData.byteOffset + a * s * cols * 4, s * cols * 4);
+          ctx.fill(slab.vol, 0);
+          if (plan.initial) {
+            const init = plan.initial.data.subarray(r0 * n * n, r1 * n * n);
+            ctx.queue.writeBuffer(slab.vol, 0, init.buffer, init.byteOffset, init.byteLength);
+          }
+        }
+        residWords += Math.ceil((slab.groups * 4) / 256) * 64; // 256-byte aligned bindings
+      }
+      residBuf = ctx.createStorage(residWords * 4, 'tomo sweep residuals');
+      for (const slab of slabs) {
+        slab.bind = ctx.device.createBindGroup({
+          label: 'tomo sweep',
+          layout: this.pipeline.getBindGroupLayout(0),
+          entries: [
+            ...[slab.params, slab.proj.geo, this.orderBuf, slab.data, this.rowscale, this.colscale, slab.vol, slab.q].map((buffer, i): GPUBindGroupEntry => ({ binding: i, resource: { buffer } })),
+            { binding: 8, resource: { buffer: residBuf, offset: slab.residOffset * 4, size: slab.groups * 4 } },
+          ],
+        });
+      }
+      for (let it = 0; it < plan.iterations; it++) {
+        const table = sweepTable(blocks, block, sweepOrder(nblocks, plan.order, plan.seed, it));
+        ctx.queue.writeBuffer(this.orderBuf, 0, table as Uint32Array<ArrayBuffer>);
+        ctx.fill(residBuf, Number.NaN);
+        const enc = ctx.device.createCommandEncoder({ label: `tomo ${plan.algorithm} iteration` });
+        const pass = this.timer.beginPass(enc, plan.algorithm);
+        pass.setPipeline(this.pipeline);
+        for (const slab of slabs) {
+          pass.setBindGroup(0, slab.bind!);
+          pass.dispatchWorkgroups(slab.groups);
+        }
+        pass.end();
+        this.timer.resolve(enc);
+        ctx.queue.submit([enc.finish()]);
+        const partial = await ctx.readF32(residBuf, residWords);
+        await this.timer.collect();
+        let rss = 0;
+        for (const slab of slabs) for (let g = 0; g < slab.groups; g++) rss += partial[slab.residOffset + g];
+        onIteration(it, rss);
+      }
+      for (const slab of slabs) {
+        if (packed) unpackSlices4(await ctx.readF32(slab.vol, slab.padded * n * n), out, n * n, slab.r0, slab.r1);
+        else out.set(await ctx.readF32(slab.vol, (slab.r1 - slab.r0) * n * n), slab.r0 * n * n);
+      }
+    } finally {
+      for (const slab of slabs) {
+        for (const b of [slab.data, slab.vol, slab.q, slab.params]) b?.destroy();
+        slab.proj.destroy();
+      }
+      residBuf?.destroy();
+    }
+  }
+
+  destroy(): void {
+    for (const b of [this.orderBuf, this.rowscale, this.colscale]) b?.destroy();
+    this.timer.destroy();
+  }
+}
+
+/** A group of slabs run together (resident at once) on one device. */
+interface Wave {
+  ranges: Array<[number, number]>;
+  rows: number;
+}
+
+/**
+ * Splits rows into waves: consecutive slabs (each within `maxRows` rows, the binding limit)
+ * grouped so a wave's buffers stay within `budgetBytes` of device memory. `parts` ≥ 1 waves are
+ * made at least (one per device), balanced by rows.
+ */
+export function planWaves(rows: number, maxRows: number, bytesPerRow: number, budgetBytes: number, parts: number): Wave[] {
+  const waveRows = Math.max(1, Math.min(rows, Math.floor(budgetBytes / bytesPerRow)));
+  const count = Math.max(parts, Math.ceil(rows / waveRows));
+  const waves: Wave[] = [];
+  for (let w = 0; w < count; w++) {
+    const a = Math.floor((w * rows) / count);
+    const b = Math.floor(((w + 1) * rows) / count);
+    if (b <= a) continue;
+    waves.push({ ranges: planSlabs(b - a, 1, maxRows).map(([x, y]): [number, number] => [a + x, a + y]), rows: b - a });
+  }
+  return waves;
+}
+
 /**
  * Reconstructs `projections` `[angles, rows, cols]` (already normalised: line integrals) with
- * ART, SART or SIRT. All arithmetic runs in the sweep kernel; the host only orders angles and
- * sums the per-workgroup residuals.
+ * ART, SART or SIRT on one device or several. All arithmetic runs in the sweep kernel; the host
+ * only orders angles, sums the per-workgroup residuals and places the slices. With several
+ * devices, the rows are split into waves of slabs that the devices run independently (a device
+ * that finishes takes the next wave); slices are independent, so the volume is bit-identical
+ * whatever the number of devices. A device that fails has its wave retried on the others.
  */
-export async function reconstructIterative(ctx: GpuContext, projections: Volume, geometry: TomoGeometry, algorithm: IterativeAlgorithm, options: IterativeOptions = {}): Promise<IterativeResult> {
+export async function reconstructIterative(ctx: GpuContext | readonly GpuContext[], projections: Volume, geometry: TomoGeometry, algorithm: IterativeAlgorithm, options: IterativeOptions = {}): Promise<IterativeResult> {
   const start = performance.now();
+  const devices = Array.isArray(ctx) ? [...(ctx as readonly GpuContext[])] : [ctx as GpuContext];
+  if (devices.length === 0) throw new InputError('no GPU device given');
   if (!ITERATIVE_ALGORITHMS.includes(algorithm)) throw new InputError(`unknown algorithm '${algorithm}' (known: ${ITERATIVE_ALGORITHMS.join(', ')}, fbp)`, '--algorithm');
   checkProjectionShape(geometry, projections.shape);
-  const { rows, cols, n } = geometry;
+  const { rows, n } = geometry;
   const na = geometry.anglesDeg.length;
   const iterations = options.iterations ?? (algorithm === 'sirt' ? 20 : 1);
   if (!Number.isInteger(iterations) || iterations < 1) throw new InputError(`iterations must be a positive integer, got ${iterations}`, '--iterations');
@@ -159,150 +390,121 @@ export async function reconstructIterative(ctx: GpuContext, projections: Volume,
     const s = options.initial.shape;
     if (s[0] !== rows || s[1] !== n || s[2] !== n) throw new InputError(`initial volume has shape [${s.join(', ')}], expected [${rows}, ${n}, ${n}]`, '--initial');
   }
-  const order = options.order ?? 'sequential';
-  const seed = options.seed ?? 1;
-  // On a CPU adapter, four slices per workgroup packed as vec4 (one access moves four slices:
-  // about 2x fewer CPU cycles than two unpacked slices at 256^3 on lavapipe); on a GPU, one slice
-  // per workgroup for parallelism.
-  const spw = Math.max(1, Math.min(4, options.slicesPerWorkgroup ?? (ctx.info.software ? 4 : 1)));
-  const normalise = algorithm === 'art' ? 0 : 1;
-
-  const blocks = angleBlocks(na, block);
-  const nblocks = blocks.length;
-  // Four slices per workgroup use the slice-interleaved vec4 kernel (one access moves four slices).
-  const packed = spw === 4;
-  const pipeline = packed
-    ? await ctx.pipelines.getChecked({ shader: 'tomo/sweep4.wgsl', entry: 'sweep', constants: { WG: SWEEP_WG, NORMALISE: normalise } })
-    : await ctx.pipelines.getChecked({ shader: 'tomo/sweep.wgsl', entry: 'sweep', constants: { WG: SWEEP_WG, SPW: spw, NORMALISE: normalise } });
-  const limit = options.maxBindingBytes ?? ctx.maxBinding;
-  const bytesPerRow = Math.max(n * n, na * cols, block * cols) * 4;
-  const plan = planSlabs(rows, bytesPerRow, Math.max(bytesPerRow, limit - spw * bytesPerRow));
+  const plan: SweepPlan = {
+    algorithm,
+    geometry,
+    projections,
+    initial: options.initial,
+    iterations,
+    relax,
+    lo: options.nonNegative ? 0 : -Infinity,
+    block,
+    blocks: angleBlocks(na, block),
+    order: options.order ?? 'sequential',
+    seed: options.seed ?? 1,
+    normalise: algorithm === 'art' ? 0 : 1,
+  };
 
   // ‖b‖² in float64 for the relative residual.
   let bss = 0;
   for (let i = 0; i < projections.data.length; i++) bss += projections.data[i] * projections.data[i];
 
-  const orderBuf = ctx.createStorage((nblocks * block + nblocks) * 4, 'tomo sweep table');
-  const rowscale = ctx.createStorage(na * cols * 4, 'tomo row scale');
-  const needColscale = normalise === 1 && block > 1;
-  const colscale = ctx.createStorage(needColscale ? nblocks * n * n * 4 : 16, 'tomo column scale');
-  const slabs: Slab[] = [];
-  let residWords = 0;
-  const timer = new KernelTimer(ctx, 4);
-  let residBuf: GPUBuffer | undefined;
+  const workers = devices.map((d) => new SweepDevice(d, plan, options.slicesPerWorkgroup, options.maxBindingBytes));
+  const out = new Float32Array(rows * n * n);
+  const rss = new Float64Array(iterations);
+  const reported = new Int32Array(iterations);
+  const iterationSeconds: number[] = [];
+  let emitted = 0;
   try {
-    // Row scales 1/‖row‖² (ART) or 1/row sum (SART, SIRT), and the blocks' inverse column sums, once.
-    {
-      const proj = new SlabProjector(ctx, geometry, 1);
-      const params = proj.params(0, nblocks, { block });
-      const all = ctx.upload(Uint32Array.from({ length: na }, (_, i) => i), 'tomo order');
-      const members = ctx.upload(sweepTable(blocks, block, Uint32Array.from({ length: nblocks }, (_, i) => i)), 'tomo block members');
-      try {
-        const mode = algorithm === 'art' ? 3 : 2;
-        const rowPipe = await ctx.pipelines.getChecked({ shader: 'tomo/rows.wgsl', entry: 'row_weights', constants: { WG: 64, MODE: mode } });
-        const enc = ctx.device.createCommandEncoder({ label: 'tomo row and column scales' });
-        const pass = enc.beginComputePass();
-        const rowParams = proj.params(0, na);
-        pass.setPipeline(rowPipe);
-        pass.setBindGroup(0, ctx.bind(rowPipe, [rowParams, proj.geo, all, rowscale]));
-        pass.dispatchWorkgroups(Math.ceil(cols / 64), 1, na);
-        if (needColscale) {
-          const colPipe = await ctx.pipelines.getChecked({ shader: 'tomo/colsum.wgsl', entry: 'column_scale', constants: { WG: 64 } });
-          pass.setPipeline(colPipe);
-          pass.setBindGroup(0, ctx.bind(colPipe, [params, proj.geo, members, colscale]));
-          pass.dispatchWorkgroups(Math.ceil(n / 64), n, nblocks);
+    // A device that fails to set up is dropped (when others remain).
+    const ready = await Promise.all(workers.map((w) => w.init().then(() => true, async (err) => {
+      if (workers.length > 1 && (await deviceFailed(w.ctx, err))) return false;
+      throw err;
+    })));
+    const started = workers.filter((_, i) => ready[i]);
+    if (started.length === 0) throw new GpuError('device-lost', 'no GPU device could be set up for the reconstruction');
+    const maxRows = Math.min(...started.map((w) => w.maxSlabRows()));
+    if (maxRows < 1) {
+      throw new GpuError('limits', `one slice (${na} projections of ${geometry.cols} columns, or ${n} x ${n} voxels) exceeds this device's largest storage binding; reduce --size or the number of angles`);
+    }
+    const budget = options.deviceMemoryBytes ?? DEFAULT_DEVICE_MEMORY;
+    const waves = planWaves(rows, maxRows, bytesPerSlice(plan), budget, started.length);
+    const queue = [...waves];
+    const inFlight = new Set<Wave>();
+    const done = new Set<Wave>();
+    const alive = new Set(started);
+    let lastFailure: unknown;
+    let tIter = performance.now();
+    // Iteration events fire when every wave running in this round has reported the iteration.
+    const report = (it: number, value: number) => {
+      rss[it] += value;
+      reported[it]++;
+      while (emitted < iterations && reported[emitted] >= inFlight.size + done.size && inFlight.size + done.size > 0 && done.size === 0) {
+        const residual = Math.sqrt(rss[emitted] / (bss || 1));
+        if (!Number.isFinite(residual)) throw new InputError(`the ${algorithm.toUpperCase()} residual became ${residual} in iteration ${emitted + 1}: the projections contain non-finite values or the relaxation is unstable`);
+        iterationSeconds.push(secondsSince(tIter));
+        tIter = performance.now();
+        options.onProgress?.({ stage: algorithm, iteration: emitted + 1, of: iterations, residual, seconds: secondsSince(start) });
+        emitted++;
+      }
+    };
+    const runWorker = async (w: SweepDevice): Promise<void> => {
+      while (queue.length > 0 && alive.has(w)) {
+        const wave = queue.shift()!;
+        inFlight.add(wave);
+        const local = new Float64Array(iterations);
+        try {
+          await w.run(wave.ranges, out, (it, value) => {
+            local[it] = value;
+            report(it, value);
+          });
+          inFlight.delete(wave);
+          done.add(wave);
+        } catch (err) {
+          inFlight.delete(wave);
+          if (alive.size <= 1 || !(await deviceFailed(w.ctx, err))) throw err;
+          // Take the wave's partial sums back and give it to the remaining devices.
+          for (let it = 0; it < iterations; it++) {
+            if (local[it] !== 0) {
+              rss[it] -= local[it];
+              reported[it]--;
+            }
+          }
+          alive.delete(w);
+          lastFailure = err;
+          queue.unshift(wave);
         }
-        pass.end();
-        await ctx.submitAndWait([enc.finish()], 'row and column scales');
-        rowParams.destroy();
-      } finally {
-        params.destroy();
-        all.destroy();
-        members.destroy();
-        proj.destroy();
+      }
+    };
+    await Promise.all(started.map(runWorker));
+    if (done.size !== waves.length) {
+      throw new GpuError('device-lost', `every GPU device failed before the reconstruction finished (last error: ${(lastFailure as Error)?.message ?? 'unknown'})`, { cause: lastFailure });
+    }
+    // Waves that ran in later rounds (streaming, retries) report their residuals only here.
+    const residuals = Array.from(rss, (v) => Math.sqrt(v / (bss || 1)));
+    for (let it = emitted; it < iterations; it++) {
+      if (!Number.isFinite(residuals[it])) throw new InputError(`the ${algorithm.toUpperCase()} residual became ${residuals[it]} in iteration ${it + 1}: the projections contain non-finite values or the relaxation is unstable`);
+      iterationSeconds.push(secondsSince(tIter));
+      options.onProgress?.({ stage: algorithm, iteration: it + 1, of: iterations, residual: residuals[it], seconds: secondsSince(start) });
+    }
+    const kernels: KernelTimes = {};
+    for (const w of workers) {
+      for (const [k, v] of Object.entries(w.timer.totals)) {
+        const t = (kernels[k] ??= { count: 0, seconds: 0 });
+        t.count += v.count;
+        t.seconds += v.seconds;
       }
     }
-    for (const [r0, r1] of plan) {
-      const s = r1 - r0;
-      const padded = Math.ceil(s / spw) * spw;
-      const proj = new SlabProjector(ctx, geometry, padded);
-      const data = ctx.createStorage(na * padded * cols * 4, 'tomo data slab');
-      const vol = ctx.createStorage(padded * n * n * 4, 'tomo volume slab');
-      if (packed) {
-        ctx.queue.writeBuffer(data, 0, packSlices4(projections.data, na, rows, cols, r0, r1));
-        if (options.initial) ctx.queue.writeBuffer(vol, 0, packSlices4(options.initial.data, 1, rows, n * n, r0, r1));
-        else ctx.fill(vol, 0);
-      } else {
-        const rowsData = copyRowsOut(projections.data, na, rows, cols, r0, r1);
-        ctx.fill(data, 0);
-        for (let a = 0; a < na; a++) ctx.queue.writeBuffer(data, a * padded * cols * 4, rowsData.buffer, rowsData.byteOffset + a * s * cols * 4, s * cols * 4);
-        ctx.fill(vol, 0);
-        if (options.initial) {
-          const init = options.initial.data.subarray(r0 * n * n, r1 * n * n);
-          ctx.queue.writeBuffer(vol, 0, init.buffer, init.byteOffset, init.byteLength);
-        }
-      }
-      const q = ctx.createStorage(padded * block * cols * 4, 'tomo sweep corrections');
-      const params = proj.params(0, nblocks, { relax, lo: options.nonNegative ? 0 : -Infinity, block });
-      const groups = padded / spw;
-      slabs.push({ r0, r1, padded, proj, data, vol, q, params, groups, residOffset: residWords });
-      residWords += Math.ceil((groups * 4) / 256) * 64; // 256-byte aligned bindings
-    }
-    residBuf = ctx.createStorage(residWords * 4, 'tomo sweep residuals');
-    for (const slab of slabs) {
-      slab.bind = ctx.device.createBindGroup({
-        label: 'tomo sweep',
-        layout: pipeline.getBindGroupLayout(0),
-        entries: [
-          ...[slab.params, slab.proj.geo, orderBuf, slab.data, rowscale, colscale, slab.vol, slab.q].map((buffer, i): GPUBindGroupEntry => ({ binding: i, resource: { buffer } })),
-          { binding: 8, resource: { buffer: residBuf, offset: slab.residOffset * 4, size: slab.groups * 4 } },
-        ],
-      });
-    }
-
-    const residuals: number[] = [];
-    const iterationSeconds: number[] = [];
-    for (let it = 0; it < iterations; it++) {
-      const t0 = performance.now();
-      const table = sweepTable(blocks, block, sweepOrder(nblocks, order, seed, it));
-      ctx.queue.writeBuffer(orderBuf, 0, table as Uint32Array<ArrayBuffer>);
-      ctx.fill(residBuf, Number.NaN);
-      const enc = ctx.device.createCommandEncoder({ label: `tomo ${algorithm} iteration` });
-      const pass = timer.beginPass(enc, algorithm);
-      pass.setPipeline(pipeline);
-      for (const slab of slabs) {
-        pass.setBindGroup(0, slab.bind!);
-        pass.dispatchWorkgroups(slab.groups);
-      }
-      pass.end();
-      timer.resolve(enc);
-      ctx.queue.submit([enc.finish()]);
-      const partial = await ctx.readF32(residBuf, residWords);
-      await timer.collect();
-      let rss = 0;
-      for (const slab of slabs) for (let g = 0; g < slab.groups; g++) rss += partial[slab.residOffset + g];
-      if (!Number.isFinite(rss)) throw new InputError(`the ${algorithm.toUpperCase()} residual became ${rss} in iteration ${it + 1}: the projections contain non-finite values or the relaxation is unstable`);
-      const residual = Math.sqrt(rss / (bss || 1));
-      residuals.push(residual);
-      iterationSeconds.push(secondsSince(t0));
-      options.onProgress?.({ stage: algorithm, iteration: it + 1, of: iterations, residual, seconds: secondsSince(start) });
-    }
-
-    const out = new Float32Array(rows * n * n);
-    for (const slab of slabs) {
-      if (packed) unpackSlices4(await ctx.readF32(slab.vol, slab.padded * n * n), out, n * n, slab.r0, slab.r1);
-      else out.set(await ctx.readF32(slab.vol, (slab.r1 - slab.r0) * n * n), slab.r0 * n * n);
-    }
-    return { volume: { data: out, shape: [rows, n, n] }, residuals, seconds: secondsSince(start), iterationSeconds, kernels: timer.totals };
+    return { volume: { data: out, shape: [rows, n, n] }, residuals, seconds: secondsSince(start), iterationSeconds, kernels, devices: workers.length, waves: waves.length };
   } finally {
-    for (const slab of slabs) {
-      for (const b of [slab.data, slab.vol, slab.q, slab.params]) b.destroy();
-      slab.proj.destroy();
-    }
-    orderBuf.destroy();
-    rowscale.destroy();
-    colscale.destroy();
-    residBuf?.destroy();
-    timer.destroy();
+    for (const w of workers) w.destroy();
   }
+}
+
+/** True when `err` means the device itself failed (lost, out of memory), so its work may move to another. */
+async function deviceFailed(ctx: GpuContext, err: unknown): Promise<boolean> {
+  if (err instanceof GpuError && (err.kind === 'device-lost' || err.kind === 'out-of-memory' || err.kind === 'internal')) return true;
+  if (err instanceof InputError) return false;
+  // A rejected mapAsync can arrive before the device's `lost` promise settles.
+  return Promise.race([ctx.device.lost.then(() => true), new Promise<boolean>((r) => setTimeout(() => r(false), 250))]);
 }

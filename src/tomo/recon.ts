@@ -14,6 +14,7 @@ import { reconstructFbp } from './fbp.js';
 import type { FilterName, FilterPadding } from './filters.js';
 import { ITERATIVE_ALGORITHMS, reconstructIterative, type IterativeAlgorithm } from './iterative.js';
 import { findCenter } from './center.js';
+import { copyRowsOut } from './slabs.js';
 
 /** Every reconstruction algorithm of `reconstructTomo`. */
 export const TOMO_ALGORITHMS = [...ITERATIVE_ALGORITHMS, 'fbp'] as const;
@@ -78,9 +79,13 @@ export interface TomoReconResult {
 /**
  * Reconstructs a projection stack `[angles, rows, cols]`. Raw data with flat (and dark) fields
  * is normalised and −log'ed on the GPU first; `center: 'auto'` searches the rotation axis on the
- * preprocessed data.
+ * preprocessed data. With several devices, the reconstruction's rows are split across them
+ * (preprocessing and the centre search run on the first); the volume is the same as on one.
  */
-export async function reconstructTomo(ctx: GpuContext, projections: Volume, options: TomoReconOptions): Promise<TomoReconResult> {
+export async function reconstructTomo(devices: GpuContext | readonly GpuContext[], projections: Volume, options: TomoReconOptions): Promise<TomoReconResult> {
+  const pool = Array.isArray(devices) ? [...(devices as readonly GpuContext[])] : [devices as GpuContext];
+  if (pool.length === 0) throw new InputError('no GPU device given');
+  const ctx = pool[0];
   const timings: Record<string, number> = {};
   const [na, rows, cols] = projections.shape;
   if (!(TOMO_ALGORITHMS as readonly string[]).includes(options.algorithm)) {
@@ -115,11 +120,11 @@ export async function reconstructTomo(ctx: GpuContext, projections: Volume, opti
   let residuals: number[] = [];
   let kernels: KernelTimes;
   if (options.algorithm === 'fbp') {
-    const r = await reconstructFbp(ctx, data, geometry, { filter: options.filter, padding: options.padding, onProgress: options.onProgress });
+    const r = await fbpOnDevices(pool, data, geometry, options);
     volume = r.volume;
     kernels = r.kernels;
   } else {
-    const r = await reconstructIterative(ctx, data, geometry, options.algorithm, {
+    const r = await reconstructIterative(pool, data, geometry, options.algorithm, {
       iterations: options.iterations,
       relaxation: options.relaxation,
       order: options.order,
@@ -135,4 +140,31 @@ export async function reconstructTomo(ctx: GpuContext, projections: Volume, opti
   }
   timings.reconstruct = secondsSince(t);
   return { volume, geometry, residuals, timings, kernels, centerMethod };
+}
+
+/** FBP with the rows split evenly across devices, each device running its part independently. */
+async function fbpOnDevices(pool: GpuContext[], data: Volume, geometry: TomoGeometry, options: TomoReconOptions): Promise<{ volume: Volume; kernels: KernelTimes }> {
+  const fbpOptions = { filter: options.filter, padding: options.padding, onProgress: options.onProgress };
+  if (pool.length === 1) return reconstructFbp(pool[0], data, geometry, fbpOptions);
+  const { rows, cols, n } = geometry;
+  const na = geometry.anglesDeg.length;
+  const parts = Math.min(pool.length, rows);
+  const out = new Float32Array(rows * n * n);
+  const kernels: KernelTimes = {};
+  await Promise.all(
+    Array.from({ length: parts }, async (_, d) => {
+      const r0 = Math.floor((d * rows) / parts);
+      const r1 = Math.floor(((d + 1) * rows) / parts);
+      const sub: Volume = { data: Float32Array.from(copyRowsOut(data.data, na, rows, cols, r0, r1)), shape: [na, r1 - r0, cols] };
+      const g = makeGeometry(geometry.anglesDeg, r1 - r0, cols, { center: geometry.center, n });
+      const r = await reconstructFbp(pool[d], sub, g, fbpOptions);
+      out.set(r.volume.data, r0 * n * n);
+      for (const [k, v] of Object.entries(r.kernels)) {
+        const t = (kernels[k] ??= { count: 0, seconds: 0 });
+        t.count += v.count;
+        t.seconds += v.seconds;
+      }
+    }),
+  );
+  return { volume: { data: out, shape: [rows, n, n] }, kernels };
 }
