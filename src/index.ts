@@ -62,3 +62,21 @@ export type { Ellipsoid } from './tomo/phantom.js';
 export { relativeError } from './tomo/metrics.js';
 
 // ptycho
+export { reconstructPtycho } from './ptycho/recon.js';
+export type { PtychoAlgorithm, PtychoReconOptions, PtychoResult } from './ptycho/recon.js';
+export { DmEngine, dmCoefficients, initialProbeModes } from './ptycho/engine.js';
+export type { DmEngineOptions, DmVariant, DmCoefficients } from './ptycho/engine.js';
+export { EpieEngine } from './ptycho/epie.js';
+export type { EpieEngineOptions } from './ptycho/epie.js';
+export { loadPtycho, loadNpyFolder, loadCxi, loadTiffScan, cropDataset, shiftFrames } from './ptycho/load.js';
+export type { LoadOptions as PtychoLoadOptions, PositionTransform } from './ptycho/load.js';
+export { validateDataset, meanFrameSum } from './ptycho/dataset.js';
+export type { PtychoDataset } from './ptycho/dataset.js';
+export { scanGeometry, tileFrameLists } from './ptycho/scan.js';
+export type { ScanGeometry } from './ptycho/scan.js';
+export { writePtychoResult, ptychoMetrics } from './ptycho/output.js';
+export { simulatePtycho, writeSimulation, phantomObject, defocusedPinhole, fermatSpiral } from './ptycho/simulate.js';
+export type { SimulateOptions as PtychoSimulateOptions, SimulatedScan } from './ptycho/simulate.js';
+export { objectError, probeError, illuminatedRegion } from './ptycho/metrics.js';
+export { Fft2dPlan, fft2d } from './fft/plan.js';
+export type { FftDirection, Fft2dOptions } from './fft/plan.js';
