@@ -203,7 +203,7 @@ export function registerTomo(program: Command): void {
           [
             `wrote ${flags.output} (${result.volume.shape.join(' x ')} float32)${flags.preview ? ` and ${flags.preview}` : ''}`,
             `  ${algorithm.toUpperCase()} of ${input.source}: ${na} angles, centre ${g0.center.toFixed(2)} (${result.centerMethod})`,
-            result.residuals.length ? `  residual ${result.residuals.map((r) => r.toExponential(3)).join(' → ')}` : '',
+            result.residuals.length ? `  residual ${shortList(result.residuals.map((r) => r.toExponential(3)))}` : '',
             error !== undefined ? `  relative L2 error against ${flags.truth}: ${error.toFixed(4)}` : '',
             `  seconds: ${Object.entries(timings).map(([k, v]) => `${k} ${v.toFixed(2)}`).join(', ')}`,
             `  device: ${ctx.info.description} (${ctx.info.backend}, ${ctx.info.featureLevel})`,
@@ -283,6 +283,11 @@ async function centerOnFullDetector(
   }
   const r = await findCenter(ctx, data, anglesDeg);
   return { center: r.center, method: r.method, rows: r.rows ?? [] };
+}
+
+/** 'a → b → c', or for long lists the first three and the last three around '…'. */
+function shortList(items: string[]): string {
+  return (items.length > 8 ? [...items.slice(0, 3), `… (${items.length} iterations) …`, ...items.slice(-3)] : items).join(' → ');
 }
 
 /** Fails early (before any long work) when an output path has an extension we cannot write. */
