@@ -165,6 +165,24 @@ describe('bad input through the CLI: exit 2, one line naming the file and the pr
     await expectBadInput(['demo', '--size', '8', '-o', join(out, 'file')], 'volume.tif', /is a file, not a folder/, out, ['file', 'dir.tif']);
   });
 
+  it('--debug adds the stack trace to the same message', async () => {
+    const out = outDir();
+    const missing = join(dir, 'debug-missing.tif');
+    const r = await runCli(['--debug', ...recon(missing, out)]);
+    expect(r.code, show(r)).toBe(2);
+    expect(r.stderr.split('\n')[0]).toBe(`webrecon: ${missing}: file not found`);
+    expect(r.stderr).toMatch(/^\s+at .*input\.js:\d+/m);
+  });
+
+  it('GPU trouble (an adapter name that does not exist) is exit 3, not bad input', async () => {
+    const r = await runCli(['--json', '--adapter', 'no such gpu 42', 'info']);
+    expect(r.code, show(r)).toBe(3);
+    const e = JSON.parse(r.stdout.trim().split('\n').pop()!);
+    expect(e).toMatchObject({ type: 'error', kind: 'no-adapter', exitCode: 3 });
+    expect(r.stderr).toMatch(/^webrecon: .*no such gpu 42/m);
+    expect(r.stderr).not.toMatch(/^\s+at /m);
+  });
+
   it('--json: the error is one JSON line on stdout (and a line on stderr), exit 2', async () => {
     const out = outDir();
     const missing = join(dir, 'gone.tif');
