@@ -19,11 +19,12 @@ const tilt = join(dir, 'tilt.tif');
 const truthFile = join(dir, 'truth.tif');
 
 // [algorithm, output extension, extra flags, bound on the relative L2 error against the truth]
+// (measured on lavapipe: art 0.55, sart 0.72, sirt 0.48, fbp 0.52; a zero volume scores 1.0)
 const CASES: Array<[string, string, string[], number]> = [
-  ['art', '.tif', ['--iterations', '2', '--relaxation', '0.5', '--nonneg'], 0.75],
+  ['art', '.tif', ['--iterations', '2', '--relaxation', '0.5', '--nonneg'], 0.7],
   ['sart', '.mrc', ['--iterations', '2'], 0.8],
   ['sirt', '.vti', ['--iterations', '20'], 0.6],
-  ['fbp', '.npy', ['--filter', 'hann'], 0.8],
+  ['fbp', '.npy', ['--filter', 'hann'], 0.65],
 ];
 
 describe('tomo simulate + tomo recon round trip (CLI)', () => {
