@@ -2,7 +2,8 @@
  * `webrecon tomo recon` and `webrecon tomo simulate`: flag parsing and printing only; the work
  * is done by the API (src/tomo/, src/io/).
  */
-import { resolve } from 'node:path';
+import { readdir, stat } from 'node:fs/promises';
+import { join, resolve } from 'node:path';
 import type { Command } from 'commander';
 import { InputError } from '../core/errors.js';
 import { GpuContext } from '../gpu/context.js';
@@ -77,7 +78,7 @@ export function registerTomo(program: Command): void {
     .option('--flat <file>', 'flat (white) field(s): TIFF or .npy')
     .option('--log', 'take -log of the (normalised) data (default when a flat field is present)')
     .option('--no-log', 'the data are already line integrals: no -log')
-    .option('--center <c>', "rotation-axis column (TomoPy's centre) or 'auto'", undefined)
+    .option('--center <c>', "rotation-axis column (TomoPy's centre) or 'auto' (with --rows, searched on rows across the whole detector for inputs up to 1 GiB)", undefined)
     .option('--algorithm <name>', `one of ${TOMO_ALGORITHMS.join(', ')}`, 'art')
     .option('--iterations <n>', 'iterations (default: 1 for art/sart, 20 for sirt)')
     .option('--relaxation <r>', 'relaxation factor in (0, 2) (default 1)')
@@ -256,11 +257,29 @@ export function registerTomo(program: Command): void {
     });
 }
 
+/** Inputs larger than this on disk are not read whole just to search the centre. */
+const FULL_CENTER_SEARCH_MAX_BYTES = 1 << 30;
+
+/** Bytes of the input files on disk (a folder: the files directly in it). */
+async function inputBytes(inputs: string[]): Promise<number> {
+  let total = 0;
+  for (const p of inputs) {
+    const s = await stat(p);
+    if (!s.isDirectory()) {
+      total += s.size;
+      continue;
+    }
+    for (const e of await readdir(p, { withFileTypes: true })) if (e.isFile()) total += (await stat(join(p, e.name))).size;
+  }
+  return total;
+}
+
 /**
  * Finds the rotation centre on the whole detector height (for `--center auto --rows a:b`):
  * loads every row, normalises as the reconstruction will, and runs the centre search on rows
- * it picks across the detector. Returns undefined when the full stack does not fit in memory
- * (the search then runs on the selected rows only).
+ * it picks across the detector. Returns undefined — the search then runs on the selected rows
+ * only — when the input is over 1 GiB on disk or does not fit in memory (--rows is how a
+ * large scan is previewed; reading all of it for the centre would defeat that).
  */
 async function centerOnFullDetector(
   ctx: GpuContext,
@@ -269,6 +288,7 @@ async function centerOnFullDetector(
   anglesDeg: Float64Array,
   source: string,
 ): Promise<{ center: number; method: string; rows: number[] } | undefined> {
+  if ((await inputBytes(inputs)) > FULL_CENTER_SEARCH_MAX_BYTES) return undefined;
   let full;
   try {
     full = await loadProjections(inputs, { flat: flags.flat, dark: flags.dark });
