@@ -45,11 +45,12 @@ export function registerDemo(program: Command): void {
       const iterations = positiveInt(flags.iterations, '--iterations');
       const dir = resolve(flags.output);
       checkOutputPath(join(dir, 'volume.tif'));
+      const gpuOptions = gpuOptionsFrom(g);
       const t0 = performance.now();
       const anglesDeg = linspaceAngles(-73, 73, count);
       out.info(`simulating a ${size}x${size}x${count} tilt series of the 3-D Shepp-Logan phantom (-73..+73 degrees) ...`);
       const sim = simulateTiltSeries({ phantom: 'shepp3d', size, rows: size, anglesDeg });
-      const ctx = await GpuContext.acquire(gpuOptionsFrom(g));
+      const ctx = await GpuContext.acquire(gpuOptions);
       try {
         out.info(`reconstructing ${size}^3 with ${algorithm.toUpperCase()} on ${ctx.info.description} (${ctx.info.backend}, ${ctx.info.featureLevel}) ...`);
         const result = await reconstructTomo(ctx, sim.projections, {

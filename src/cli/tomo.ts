@@ -103,6 +103,7 @@ export function registerTomo(program: Command): void {
       const center = flags.center === undefined ? undefined : flags.center === 'auto' ? 'auto' : finiteNumber(flags.center, '--center');
       const rows = flags.rows ? parseRowRange(flags.rows) : undefined;
       // Every flag is checked before the long work (reading, GPU) starts.
+      const gpuOptions = gpuOptionsFrom(g);
       const size = flags.size ? positiveInt(flags.size, '--size') : undefined;
       const iterations = flags.iterations ? positiveInt(flags.iterations, '--iterations') : undefined;
       const relaxation = flags.relaxation ? finiteNumber(flags.relaxation, '--relaxation') : undefined;
@@ -140,7 +141,7 @@ export function registerTomo(program: Command): void {
       const readSeconds = (performance.now() - tRead) / 1000;
       out.progress({ stage: 'read', seconds: readSeconds });
 
-      const ctx = await GpuContext.acquire(gpuOptionsFrom(g));
+      const ctx = await GpuContext.acquire(gpuOptions);
       try {
         // With --rows the rows to reconstruct may hold too little structure to score centres
         // on (I13 rows 60:64 put the entropy minimum 6 px off): the rotation axis is one for

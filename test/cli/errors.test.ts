@@ -153,6 +153,7 @@ describe('bad input through the CLI: exit 2, one line naming the file and the pr
     await expectBadInput(recon(stack, out, '--center', 'left'), '--center', /expected a number/, out);
     await expectBadInput(recon(stack, out, '--algorithm', 'fbp', '--filter', 'gauss'), '--filter', /gauss/, out);
     await expectBadInput(['--backend', 'glide', 'info'], '--backend', /unknown backend 'glide'/, out);
+    await expectBadInput(['--backend', 'glide', ...recon(stack, out)], '--backend', /unknown backend 'glide'/, out);
   });
 
   it('an output path blocked by a file, or that is a folder', async () => {
