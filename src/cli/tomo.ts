@@ -239,13 +239,16 @@ export function registerTomo(program: Command): void {
         writeVolumeCheck(flags.truth);
         if (resolve(flags.truth) === resolve(flags.output)) throw new InputError('the truth and the tilt series would be the same file', flags.truth);
       }
+      const scale = finiteNumber(flags.scale ?? '1', '--scale');
+      const photons = flags.noise ? finiteNumber(flags.noise, '--noise') : undefined;
+      if (photons !== undefined && !(photons > 0)) throw new InputError(`the photon count must be a positive number, got ${photons}`, '--noise');
       const sim = simulateTiltSeries({
         phantom: flags.phantom,
         size,
         rows,
         anglesDeg,
-        scale: finiteNumber(flags.scale ?? '1', '--scale'),
-        photons: flags.noise ? finiteNumber(flags.noise, '--noise') : undefined,
+        scale,
+        photons,
         seed: positiveInt(flags.seed ?? '1', '--seed'),
         onProgress: out.progress,
       });

@@ -156,6 +156,16 @@ describe('bad input through the CLI: exit 2, one line naming the file and the pr
     await expectBadInput(['--backend', 'glide', ...recon(stack, out)], '--backend', /unknown backend 'glide'/, out);
   });
 
+  it('tomo simulate: bad flags', async () => {
+    const out = outDir();
+    const sim = (...extra: string[]) => ['tomo', 'simulate', '--size', '16', '--angles', '0:90:4', '-o', join(out, 'tilt.tif'), ...extra];
+    await expectBadInput(sim('--phantom', 'cube'), '--phantom', /unknown phantom 'cube'/, out);
+    await expectBadInput(sim('--noise', '-5'), '--noise', /positive number, got -5/, out);
+    await expectBadInput(sim('--rows', '0'), '--rows', /positive integer/, out);
+    await expectBadInput(sim('--truth', join(out, 'tilt.tif')), 'tilt.tif', /same file/, out);
+    await expectBadInput(['tomo', 'simulate', '--size', '16', '--angles', '0:90', '-o', join(out, 'tilt.tif')], '0:90', /angle file not found/, out);
+  });
+
   it('an output path blocked by a file, or that is a folder', async () => {
     const out = outDir();
     writeFileSync(join(out, 'file'), 'x');
