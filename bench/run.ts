@@ -201,6 +201,8 @@ function slug(s: string): string {
 export async function runBench(options: BenchOptions, log: (line: string) => void = () => {}): Promise<BenchResult> {
   const tStart = performance.now();
   const loadStart = loadavg();
+  // the commit of the code being measured (dist/ was built from it before the run)
+  const git = gitInfo();
   const size = options.size;
   const rows = size;
   const cols = size;
@@ -367,7 +369,7 @@ export async function runBench(options: BenchOptions, log: (line: string) => voi
   return {
     schema: 'webrecon-bench/1',
     date: new Date().toISOString(),
-    git: gitInfo(),
+    git,
     node: process.version,
     command: ['node', 'dist/bench/run.js', ...process.argv.slice(2)].join(' '),
     machine: {
@@ -405,7 +407,7 @@ export async function runBench(options: BenchOptions, log: (line: string) => voi
 export function defaultOutPath(r: BenchResult): string {
   const root = PACKAGE_ROOT;
   const day = r.date.slice(0, 10);
-  return join(root, 'bench', 'results', `${day}-${slug(r.adapter.description || r.adapter.device)}-n${r.params.size}.json`);
+  return join(root, 'bench', 'results', `${day}-${slug((r.adapter.description || r.adapter.device).split(/[:(,]/)[0])}-${slug(r.adapter.backend)}-n${r.params.size}.json`);
 }
 
 /** Writes a result as JSON (atomically: temporary name, then rename). Returns the path. */
