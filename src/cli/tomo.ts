@@ -2,6 +2,7 @@
  * `webrecon tomo recon` and `webrecon tomo simulate`: flag parsing and printing only; the work
  * is done by the API (src/tomo/, src/io/).
  */
+import { constants } from 'node:buffer';
 import { readdir, stat } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import type { Command } from 'commander';
@@ -9,6 +10,7 @@ import { InputError } from '../core/errors.js';
 import { GpuContext } from '../gpu/context.js';
 import { readAngles } from '../io/angles.js';
 import { readVolume, writeVolume, VOLUME_WRITE_EXTENSIONS } from '../io/volume.js';
+import { assertFitsInMemory } from '../io/validate.js';
 import { writeOrthoPreview } from '../io/preview.js';
 import { loadProjections } from '../tomo/input.js';
 import { reconstructTomo, TOMO_ALGORITHMS, type TomoAlgorithm } from '../tomo/recon.js';
@@ -20,6 +22,9 @@ import { simulateTiltSeries } from '../tomo/simulate.js';
 import { relativeError } from '../tomo/metrics.js';
 import { checkOutputPath, finiteNumber, gpuOptionsFrom, positiveInt, type GlobalOptions } from './common.js';
 import { Reporter } from './output.js';
+
+/** The most elements one typed array may hold (Node's limit). */
+const MAX_ARRAY_LENGTH = constants.MAX_LENGTH;
 
 /** Parses `a:b` (half-open detector rows) for --rows. */
 export function parseRowRange(spec: string): [number, number] {
@@ -129,6 +134,10 @@ export function registerTomo(program: Command): void {
       // --initial and --truth must have the volume's shape: checked now, not after the work
       // (a late failure would come after the output was written)
       const volumeShape = [nRows, size ?? nCols, size ?? nCols];
+      const voxels = volumeShape[0]! * volumeShape[1]! * volumeShape[2]!;
+      const what = `the volume [${volumeShape.join(', ')}] ([rows, n, n], float32)`;
+      if (voxels > MAX_ARRAY_LENGTH) throw new InputError(`${what} has ${voxels} voxels, more than one array can hold (${MAX_ARRAY_LENGTH}); reduce --size or --rows`, flags.size ? '--size' : input.source);
+      assertFitsInMemory(voxels * 4, what, 'reduce --size or --rows');
       const readShaped = async (path: string, what: string): Promise<Volume> => {
         const v = await readVolume(path);
         if (v.shape.some((d, i) => d !== volumeShape[i])) {

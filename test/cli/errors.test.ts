@@ -156,6 +156,11 @@ describe('bad input through the CLI: exit 2, one line naming the file and the pr
     await expectBadInput(['--backend', 'glide', ...recon(stack, out)], '--backend', /unknown backend 'glide'/, out);
   });
 
+  it('a volume that cannot fit in memory (--size)', async () => {
+    const out = outDir();
+    await expectBadInput(recon(stack, out, '--size', '200000'), '--size', /the volume \[2, 200000, 200000\].*reduce --size or --rows/, out);
+  });
+
   it('tomo simulate: bad flags', async () => {
     const out = outDir();
     const sim = (...extra: string[]) => ['tomo', 'simulate', '--size', '16', '--angles', '0:90:4', '-o', join(out, 'tilt.tif'), ...extra];
