@@ -4,11 +4,13 @@
  * reconstructs it with ART into a 256³ volume, writes the volume and a PNG preview, and prints
  * where they are and the error against the truth.
  */
+import { constants } from 'node:buffer';
 import { join, resolve } from 'node:path';
 import type { Command } from 'commander';
 import { GpuContext } from '../gpu/context.js';
 import { linspaceAngles } from '../io/angles.js';
 import { writeVolume } from '../io/volume.js';
+import { assertFitsInMemory } from '../io/validate.js';
 import { writeOrthoPreview } from '../io/preview.js';
 import { simulateTiltSeries } from '../tomo/simulate.js';
 import { reconstructTomo, TOMO_ALGORITHMS, type TomoAlgorithm } from '../tomo/recon.js';
@@ -45,6 +47,9 @@ export function registerDemo(program: Command): void {
       const iterations = positiveInt(flags.iterations, '--iterations');
       const dir = resolve(flags.output);
       checkOutputPath(join(dir, 'volume.tif'));
+      // the truth and the reconstruction (n³ each) and the tilt series must fit
+      if (size ** 3 > constants.MAX_LENGTH) throw new InputError(`a ${size}³ volume has more voxels than one array can hold (${constants.MAX_LENGTH})`, '--size');
+      assertFitsInMemory((2 * size ** 3 + count * size * size) * 4, `the ${size}³ demo (truth, volume and tilt series, float32)`, 'reduce --size');
       const gpuOptions = gpuOptionsFrom(g);
       const t0 = performance.now();
       const anglesDeg = linspaceAngles(-73, 73, count);

@@ -156,9 +156,10 @@ describe('bad input through the CLI: exit 2, one line naming the file and the pr
     await expectBadInput(['--backend', 'glide', ...recon(stack, out)], '--backend', /unknown backend 'glide'/, out);
   });
 
-  it('a volume that cannot fit in memory (--size)', async () => {
+  it('a volume that cannot fit in memory (tomo recon --size, demo --size)', async () => {
     const out = outDir();
     await expectBadInput(recon(stack, out, '--size', '200000'), '--size', /the volume \[2, 200000, 200000\].*reduce --size or --rows/, out);
+    await expectBadInput(['demo', '--size', '5000', '-o', join(out, 'demo')], '--size', /5000³ volume has more voxels than one array can hold/, out);
   });
 
   it('tomo simulate: bad flags', async () => {
