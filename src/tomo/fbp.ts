@@ -1,6 +1,7 @@
 /**
- * Filtered back-projection on the GPU: rows filtered by a direct convolution in workgroup
- * memory (shaders/tomo/fbp_filter.wgsl), then a voxel-driven back-projection that accumulates
+ * Filtered back-projection on the GPU: rows filtered through an FFT in workgroup memory
+ * (shaders/tomo/fbp_filter_fft.wgsl; a direct convolution, fbp_filter.wgsl, when the padded row
+ * does not fit or is not a power of two), then a voxel-driven back-projection that accumulates
  * every angle per voxel (shaders/tomo/fbp_backproject.wgsl), one dispatch per slab of slices.
  * Geometry and conventions: src/tomo/geometry.ts (TomoPy's centre and angle direction).
  *
@@ -16,9 +17,10 @@ import type { Volume } from '../core/array.js';
 import type { ProgressCallback } from '../core/progress.js';
 import { secondsSince } from '../core/progress.js';
 import { angleTrig, checkProjectionShape, type TomoGeometry } from './geometry.js';
-import { parseFilterName, paddedLength, unrolledKernel, type FilterName, type FilterPadding } from './filters.js';
+import { filterResponse, parseFilterName, paddedLength, unrolledKernel, type FilterName, type FilterPadding } from './filters.js';
 
 const FILTER_SHADER = 'tomo/fbp_filter.wgsl';
+const FFT_FILTER_SHADER = 'tomo/fbp_filter_fft.wgsl';
 const BP_SHADER = 'tomo/fbp_backproject.wgsl';
 /** Workgroup size of the row filter (one workgroup per row, WG-wide tiles). */
 export const FILTER_WG = 64;
@@ -133,6 +135,75 @@ export function encodeFilterRows(ctx: GpuContext, pass: GPUComputePassEncoder, p
   pass.dispatchWorkgroups(gx, gy);
 }
 
+/** Workgroup size of the FFT row filter. */
+export const FFT_FILTER_WG = 256;
+
+/**
+ * The row filter for one (filter, columns, padding) choice: the FFT kernel
+ * (shaders/tomo/fbp_filter_fft.wgsl, O(P log P) per row, two rows per workgroup) when the padded
+ * length is a power of two whose two complex rows fit workgroup memory, else the direct
+ * convolution (fbp_filter.wgsl, O(cols²) per row). Both bind [params, projections, table, out].
+ */
+export interface RowFilter {
+  pipeline: GPUComputePipeline;
+  /** Twiddles and response (FFT) or the unrolled spatial kernel (direct). */
+  table: GPUBuffer;
+  /** True for the FFT kernel. */
+  fft: boolean;
+  /** Padded length. */
+  P: number;
+  /** Records the filter of `rows × angles` detector rows. */
+  encode(pass: GPUComputePassEncoder, bindGroup: GPUBindGroup, rows: number, angles: number): void;
+  destroy(): void;
+}
+
+/** The FFT filter's table: e^{−2πi k/P} for k < P/2, then (H[k], 0) for k < P (float64 → float32). */
+export function fftFilterTable(name: FilterName, P: number): Float32Array {
+  const H = filterResponse(name, P);
+  const t = new Float32Array(2 * (P / 2 + P));
+  for (let k = 0; k < P / 2; k++) {
+    t[2 * k] = Math.cos((2 * Math.PI * k) / P);
+    t[2 * k + 1] = -Math.sin((2 * Math.PI * k) / P);
+  }
+  for (let k = 0; k < P; k++) t[2 * (P / 2 + k)] = H[k];
+  return t;
+}
+
+/** Builds the row filter for `cols` detector columns (see {@link RowFilter}). */
+export async function createRowFilter(ctx: GpuContext, name: FilterName, cols: number, padding: FilterPadding = 'auto'): Promise<RowFilter> {
+  const P = paddedLength(cols, padding);
+  const pow2 = P >= 2 && (P & (P - 1)) === 0;
+  const fits = 16 * P <= ctx.device.limits.maxComputeWorkgroupStorageSize;
+  const maxGroups = ctx.device.limits.maxComputeWorkgroupsPerDimension;
+  if (pow2 && fits) {
+    const pipeline = await ctx.pipelines.getChecked({ shader: FFT_FILTER_SHADER, entry: 'filter_rows_fft', constants: { WG: FFT_FILTER_WG, P, LOGP: Math.log2(P) } });
+    const table = ctx.upload(fftFilterTable(name, P), 'fbp fft filter table');
+    return {
+      pipeline,
+      table,
+      fft: true,
+      P,
+      encode(pass, bindGroup, rows, angles) {
+        pass.setPipeline(pipeline);
+        pass.setBindGroup(0, bindGroup);
+        const [gx, gy] = grid1d(rows * Math.ceil(angles / 2), 1, maxGroups);
+        pass.dispatchWorkgroups(gx, gy);
+      },
+      destroy: () => table.destroy(),
+    };
+  }
+  const pipeline = await ctx.pipelines.getChecked({ shader: FILTER_SHADER, entry: 'filter_rows', constants: { WG: FILTER_WG } });
+  const table = ctx.upload(unrolledKernel(name, cols, P), 'fbp filter kernel');
+  return {
+    pipeline,
+    table,
+    fft: false,
+    P,
+    encode: (pass, bindGroup, rows, angles) => encodeFilterRows(ctx, pass, pipeline, bindGroup, rows, angles),
+    destroy: () => table.destroy(),
+  };
+}
+
 /** Records the back-projection of `candidates × slices × n × n` voxels. */
 export function encodeBackproject(ctx: GpuContext, pass: GPUComputePassEncoder, pipeline: GPUComputePipeline, bindGroup: GPUBindGroup, voxels: number): void {
   pass.setPipeline(pipeline);
@@ -164,7 +235,8 @@ export async function reconstructFbp(ctx: GpuContext, projections: Volume, geome
   const slabRows = Math.max(1, Math.min(rows, Math.floor(cap / perRow)));
   const slabs = Math.ceil(rows / slabRows);
 
-  const { filter: filterPipe, backproject: bpPipe } = await fbpPipelines(ctx);
+  const { backproject: bpPipe } = await fbpPipelines(ctx);
+  const rowFilter = await createRowFilter(ctx, filter, cols, options.padding ?? 'auto');
   const out: Volume = { data: new Float32Array(rows * n * n), shape: [rows, n, n] };
   const timer = new KernelTimer(ctx, 4 * slabs + 4);
   const owned: GPUBuffer[] = [];
@@ -172,10 +244,9 @@ export async function reconstructFbp(ctx: GpuContext, projections: Volume, geome
     const projBuf = ctx.createStorage(A * slabRows * cols * 4, 'fbp projections');
     const sinoBuf = ctx.createStorage(slabRows * A * cols * 4, 'fbp filtered sinograms');
     const volBuf = ctx.createStorage(slabRows * n * n * 4, 'fbp volume slab');
-    const kernBuf = ctx.upload(unrolledKernel(filter, cols, P), 'fbp filter kernel');
     const tableBuf = ctx.upload(angleTable(geometry), 'fbp angle table');
     const centerBuf = ctx.upload(new Float32Array([geometry.center]), 'fbp centre');
-    owned.push(projBuf, sinoBuf, volBuf, kernBuf, tableBuf, centerBuf);
+    owned.push(projBuf, sinoBuf, volBuf, tableBuf, centerBuf);
     ctx.fill(volBuf);
     // Bind groups per distinct slab height (the full one and the remainder), made once.
     const groups = new Map<number, [GPUBindGroup, GPUBindGroup]>();
@@ -185,7 +256,7 @@ export async function reconstructFbp(ctx: GpuContext, projections: Volume, geome
         const fp = filterParams(ctx, cols, nr, A);
         const bp = backprojectParams(ctx, n, nr, A, cols, 1);
         owned.push(fp, bp);
-        g = [ctx.bind(filterPipe, [fp, projBuf, kernBuf, sinoBuf]), ctx.bind(bpPipe, [bp, sinoBuf, tableBuf, centerBuf, volBuf])];
+        g = [ctx.bind(rowFilter.pipeline, [fp, projBuf, rowFilter.table, sinoBuf]), ctx.bind(bpPipe, [bp, sinoBuf, tableBuf, centerBuf, volBuf])];
         groups.set(nr, g);
       }
       return g;
@@ -206,7 +277,7 @@ export async function reconstructFbp(ctx: GpuContext, projections: Volume, geome
       const [fg, bg] = groupsFor(nr);
       const enc = ctx.device.createCommandEncoder({ label: 'fbp slab' });
       let pass = timer.beginPass(enc, 'fbp filter');
-      encodeFilterRows(ctx, pass, filterPipe, fg, nr, A);
+      rowFilter.encode(pass, fg, nr, A);
       pass.end();
       pass = timer.beginPass(enc, 'fbp backproject');
       encodeBackproject(ctx, pass, bpPipe, bg, nr * n * n);
@@ -219,6 +290,7 @@ export async function reconstructFbp(ctx: GpuContext, projections: Volume, geome
     }
   } finally {
     for (const b of owned) b.destroy();
+    rowFilter.destroy();
     timer.destroy();
   }
   return { volume: out, seconds: secondsSince(t0), kernels: timer.totals };
@@ -232,21 +304,21 @@ export async function reconstructFbp(ctx: GpuContext, projections: Volume, geome
 export async function filterProjections(ctx: GpuContext, projections: Volume, filter: FilterName | string = 'ramp', padding: FilterPadding = 'auto'): Promise<Float32Array> {
   const name = parseFilterName(filter);
   const [A, rows, cols] = projections.shape;
-  const { filter: pipe } = await fbpPipelines(ctx);
+  const rowFilter = await createRowFilter(ctx, name, cols, padding);
   const projBuf = ctx.upload(projections.data, 'filter input');
-  const kernBuf = ctx.upload(unrolledKernel(name, cols, paddedLength(cols, padding)), 'filter kernel');
   const outBuf = ctx.createStorage(A * rows * cols * 4, 'filter output');
   const params = filterParams(ctx, cols, rows, A);
   ctx.fill(outBuf);
   try {
     const enc = ctx.device.createCommandEncoder({ label: 'fbp filter' });
     const pass = enc.beginComputePass({ label: 'fbp filter' });
-    encodeFilterRows(ctx, pass, pipe, ctx.bind(pipe, [params, projBuf, kernBuf, outBuf]), rows, A);
+    rowFilter.encode(pass, ctx.bind(rowFilter.pipeline, [params, projBuf, rowFilter.table, outBuf]), rows, A);
     pass.end();
     ctx.queue.submit([enc.finish()]);
     return await ctx.readF32(outBuf, A * rows * cols);
   } finally {
-    for (const b of [projBuf, kernBuf, outBuf, params]) b.destroy();
+    for (const b of [projBuf, outBuf, params]) b.destroy();
+    rowFilter.destroy();
   }
 }
 
