@@ -7,7 +7,8 @@ import { readdir, stat } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import type { Command } from 'commander';
 import { InputError } from '../core/errors.js';
-import { GpuContext } from '../gpu/context.js';
+import type { GpuContext } from '../gpu/context.js';
+import { acquireDevices, parseDevices } from '../gpu/pool.js';
 import { readAngles } from '../io/angles.js';
 import { readVolume, writeVolume, VOLUME_WRITE_EXTENSIONS } from '../io/volume.js';
 import { assertFitsInMemory } from '../io/validate.js';
@@ -37,6 +38,8 @@ export function parseRowRange(spec: string): [number, number] {
 }
 
 interface ReconFlags {
+  devices?: string;
+  adapters?: string;
   angles?: string;
   dark?: string;
   flat?: string;
@@ -98,6 +101,8 @@ export function registerTomo(program: Command): void {
     .requiredOption('-o, --output <file>', 'output volume: .tif, .mrc, .vti or .npy')
     .option('--preview <png>', 'also write a PNG of three orthogonal central slices')
     .option('--truth <file>', 'a known volume to report the error against (simulations)')
+    .option('--devices <n>', "GPU devices to split the rows across: a count (on the chosen adapter) or 'all' adapters", '1')
+    .option('--adapters <names>', 'comma-separated adapter names, one device each (see `webrecon info`)')
     .action(async (inputs: string[], flags: ReconFlags, cmd: Command) => {
       const g = cmd.optsWithGlobals() as GlobalOptions;
       const out = new Reporter(g);
@@ -109,6 +114,8 @@ export function registerTomo(program: Command): void {
       const rows = flags.rows ? parseRowRange(flags.rows) : undefined;
       // Every flag is checked before the long work (reading, GPU) starts.
       const gpuOptions = gpuOptionsFrom(g);
+      const devices = parseDevices(flags.devices ?? '1');
+      const adapters = flags.adapters ? flags.adapters.split(',').map((a) => a.trim()).filter(Boolean) : undefined;
       const size = flags.size ? positiveInt(flags.size, '--size') : undefined;
       const iterations = flags.iterations ? positiveInt(flags.iterations, '--iterations') : undefined;
       const relaxation = flags.relaxation ? finiteNumber(flags.relaxation, '--relaxation') : undefined;
@@ -150,7 +157,8 @@ export function registerTomo(program: Command): void {
       const readSeconds = (performance.now() - tRead) / 1000;
       out.progress({ stage: 'read', seconds: readSeconds });
 
-      const ctx = await GpuContext.acquire(gpuOptions);
+      const pool = await acquireDevices({ ...gpuOptions, devices, adapters });
+      const ctx = pool[0];
       try {
         // With --rows the rows to reconstruct may hold too little structure to score centres
         // on (I13 rows 60:64 put the entropy minimum 6 px off): the rotation axis is one for
@@ -166,7 +174,7 @@ export function registerTomo(program: Command): void {
             out.progress({ stage: 'center', seconds: centerFound.seconds, metrics: { center: found.center } });
           }
         }
-        const result = await reconstructTomo(ctx, input.projections, {
+        const result = await reconstructTomo(pool, input.projections, {
           algorithm,
           anglesDeg,
           center: centerArg,
@@ -209,6 +217,7 @@ export function registerTomo(program: Command): void {
             timings,
             kernels: result.kernels,
             device: ctx.info.description,
+            devices: pool.length,
             backend: `${ctx.info.backend}/${ctx.info.featureLevel}`,
           },
           [
@@ -217,11 +226,11 @@ export function registerTomo(program: Command): void {
             result.residuals.length ? `  residual ${shortList(result.residuals.map((r) => r.toExponential(3)))}` : '',
             error !== undefined ? `  relative L2 error against ${flags.truth}: ${error.toFixed(4)}` : '',
             `  seconds: ${Object.entries(timings).map(([k, v]) => `${k} ${v.toFixed(2)}`).join(', ')}`,
-            `  device: ${ctx.info.description} (${ctx.info.backend}, ${ctx.info.featureLevel})`,
+            `  device: ${ctx.info.description} (${ctx.info.backend}, ${ctx.info.featureLevel})${pool.length > 1 ? ` x ${pool.length} devices` : ''}`,
           ].filter(Boolean).join('\n'),
         );
       } finally {
-        ctx.destroy();
+        for (const c of pool) c.destroy();
       }
     });
 
