@@ -20,6 +20,11 @@
 
 override WG: u32 = 256;
 override NORMALISE: u32 = 0; // 0: ART (no column scaling); 1: SART/SIRT
+// Blocks of one angle (ART, SART) keep the block's corrections in workgroup memory (QWG = cols
+// vec4s); larger blocks (SIRT, OS-SART) use the storage buffer q.
+override QWG: u32 = 0;
+
+var<workgroup> qw: array<vec4f, max(QWG, 1u)>;
 
 var<workgroup> partial: array<f32, WG>;
 
@@ -61,7 +66,8 @@ fn sweep(@builtin(local_invocation_index) lid: u32, @builtin(workgroup_id) wid: 
       }
       let r = data[(a * groups + grp) * cols + j] - acc * g.inv_m;
       rss += dot(r, r);
-      q[qbase + u * cols + j] = (relax * rowscale[a * cols + j]) * r;
+      let corr = (relax * rowscale[a * cols + j]) * r;
+      if (QWG != 0u) { qw[j] = corr; } else { q[qbase + u * cols + j] = corr; }
     }
     storageBarrier();
     workgroupBarrier();
@@ -84,7 +90,13 @@ fn sweep(@builtin(local_invocation_index) lid: u32, @builtin(workgroup_id) wid: 
           }
         }
         let o = vbase + v;
-        var x = vol[o] + c * (b.w.x * q[row + bin_index(b.j0)] + b.w.y * q[row + bin_index(b.j0 + 1)]);
+        var qq: vec4f;
+        if (QWG != 0u) {
+          qq = b.w.x * qw[bin_index(b.j0)] + b.w.y * qw[bin_index(b.j0 + 1)];
+        } else {
+          qq = b.w.x * q[row + bin_index(b.j0)] + b.w.y * q[row + bin_index(b.j0 + 1)];
+        }
+        var x = vol[o] + c * qq;
         if (last) { x = max(x, lo); }
         vol[o] = x;
         k += WG;

@@ -185,6 +185,7 @@ class SweepDevice {
   private colscale!: GPUBuffer;
   readonly spw: number;
   readonly packed: boolean;
+  readonly qInWorkgroup: boolean;
 
   /** Largest number of rows one binding can hold. */
   private readonly bindRows: number;
@@ -200,6 +201,8 @@ class SweepDevice {
     if (spw === 3) spw = 2;
     this.spw = spw;
     this.packed = spw === 4;
+    // One-angle blocks keep their corrections (cols vec4s) in workgroup memory when they fit.
+    this.qInWorkgroup = this.packed && block === 1 && geometry.cols * 16 <= ctx.device.limits.maxComputeWorkgroupStorageSize - 4 * SWEEP_WG;
     this.timer = new KernelTimer(ctx, 4);
   }
 
@@ -216,7 +219,7 @@ class SweepDevice {
     const na = geometry.anglesDeg.length;
     const nblocks = blocks.length;
     this.pipeline = this.packed
-      ? await ctx.pipelines.getChecked({ shader: 'tomo/sweep4.wgsl', entry: 'sweep', constants: { WG: SWEEP_WG, NORMALISE: normalise } })
+      ? await ctx.pipelines.getChecked({ shader: 'tomo/sweep4.wgsl', entry: 'sweep', constants: { WG: SWEEP_WG, NORMALISE: normalise, QWG: this.qInWorkgroup ? cols : 0 } })
       : await ctx.pipelines.getChecked({ shader: 'tomo/sweep.wgsl', entry: 'sweep', constants: { WG: SWEEP_WG, SPW: this.spw, NORMALISE: normalise } });
     this.orderBuf = ctx.createStorage((nblocks * block + nblocks) * 4, 'tomo sweep table');
     this.rowscale = ctx.createStorage(na * cols * 4, 'tomo row scale');
