@@ -20,6 +20,8 @@ interface ReconFlags {
   probeModes: string;
   beta?: string;
   inner?: string;
+  powerBound?: string;
+  rpie?: string;
   subpixel: boolean;
   shifted?: boolean;
   crop?: string;
@@ -56,8 +58,10 @@ export function registerPtycho(program: Command): void {
     .option('-n, --iterations <n>', 'iterations', '50')
     .option('--probe-update-start <k>', 'first iteration (0-based) that updates the probe', '1')
     .option('--probe-modes <m>', 'incoherent probe modes (DM/RAAR)', '1')
-    .option('--beta <b>', 'DM: reflection α (1 = classic DM); RAAR: β (default 0.75); ePIE: object step α')
-    .option('--inner <k>', 'object/probe alternations per overlap projection (DM/RAAR, default 2)')
+    .option('--beta <b>', 'DM: reflection α (1 = classic DM); RAAR: β (default 0.9); ePIE: object step α')
+    .option('--inner <k>', 'object/probe alternations per overlap projection (DM/RAAR, default 1)')
+    .option('--power-bound <e>', "DM/RAAR: leave frames whose mean squared amplitude deviation per pixel is below e; 'auto' (default): 0.25 (the Poisson floor) for photon counts, none for non-integer data; 'none'")
+    .option('--rpie <g>', 'ePIE: rPIE mixing γ in (0, 1] (1 = plain ePIE)')
     .option('--no-subpixel', 'round positions to whole pixels')
     .option('--shifted', 'frames are stored with the zero frequency at the centre (default for CXI)')
     .option('--crop <size>', 'crop frames (around zero frequency) to size×size')
@@ -100,6 +104,8 @@ export function registerPtycho(program: Command): void {
           beta: algorithm === 'epie' ? undefined : beta,
           alpha: algorithm === 'epie' ? beta : undefined,
           innerIterations: flags.inner ? positiveInt(flags.inner, '--inner') : undefined,
+          powerBound: flags.powerBound === undefined || flags.powerBound === 'auto' || flags.powerBound === 'none' ? (flags.powerBound as 'auto' | 'none' | undefined) : finiteNumber(flags.powerBound, '--power-bound'),
+          rpie: flags.rpie !== undefined ? finiteNumber(flags.rpie, '--rpie') : undefined,
           subpixel: flags.subpixel,
           seed: flags.seed ? Number(flags.seed) : undefined,
           onProgress: (ev) => {

@@ -43,10 +43,10 @@ export interface DmCoefficients {
   alpha: number;
 }
 
-/** The (a, b, c, α) of DM (β = α, default 1) or RAAR(β) (default 0.75). */
+/** The (a, b, c, α) of DM (β = α, default 1) or RAAR(β) (default 0.9; β = 1 is DM). */
 export function dmCoefficients(variant: DmVariant, beta?: number): DmCoefficients {
   if (variant === 'raar') {
-    const b = beta ?? 0.75;
+    const b = beta ?? 0.9;
     return { a: b, b: 1 - 2 * b, c: b, alpha: 1 };
   }
   return { a: 1, b: -1, c: 1, alpha: beta ?? 1 };
@@ -56,11 +56,11 @@ export function dmCoefficients(variant: DmVariant, beta?: number): DmCoefficient
 export interface DmEngineOptions {
   /** 'dm' (default) or 'raar'. */
   variant?: DmVariant;
-  /** DM: α of the reflection (default 1); RAAR: β (default 0.75). */
+  /** DM: α of the reflection (default 1); RAAR: β (default 0.9). */
   beta?: number;
   /** Incoherent probe modes (default 1). */
   modes?: number;
-  /** Object/probe alternations per overlap projection once the probe is updated (default 2). */
+  /** Object/probe alternations per overlap projection (default 1). */
   innerIterations?: number;
   /** Object inertia c_O as a fraction of the mean overlap denominator n·Σ|P|²/(object pixels) (default 0.01). */
   objectInertia?: number;
@@ -76,8 +76,14 @@ export interface DmEngineOptions {
   exactOverlap?: boolean;
   /** Margin in pixels around the scanned field (default 2). */
   margin?: number;
-  /** Fourier power bound (mean squared amplitude deviation per pixel below which a frame is left alone); default none. */
-  powerBound?: number;
+  /**
+   * Fourier power bound: a frame whose mean squared amplitude deviation per good pixel,
+   * Σ m(|Φ| − √I)²/Σ m, is at most this is left alone; above it the modulus projection is relaxed
+   * to meet the bound (as PtyPy's fourier_relax_factor). 0.25 is the Poisson floor of counting
+   * data. Default 'auto': 0.25 when every intensity is a whole number (photon counts), none otherwise
+   * (noise-free simulations).
+   */
+  powerBound?: number | 'auto' | 'none';
   /** Caps the bytes of one storage binding (default: the device's limit); used to test chunking. */
   maxBindingBytes?: number;
   /** Initial object [rows, cols] (default ones); must match the scan geometry. */
@@ -117,6 +123,8 @@ export class DmEngine {
   readonly modes: number;
   readonly coefficients: DmCoefficients;
   readonly innerIterations: number;
+  /** The power bound in use (undefined: none). */
+  readonly powerBound: number | undefined;
   /** True when the overlap projection runs in residual form (see DmEngineOptions.exactOverlap). */
   readonly exactOverlap: boolean;
   /** c_O and c_P as used. */
@@ -145,7 +153,7 @@ export class DmEngine {
     this.hw = h * w;
     this.modes = options.modes ?? (dataset.probe && dataset.probe.shape.length === 3 ? dataset.probe.shape[0] : 1);
     this.coefficients = dmCoefficients(options.variant ?? 'dm', options.beta);
-    this.innerIterations = options.innerIterations ?? 2;
+    this.innerIterations = options.innerIterations ?? 1;
     this.pipes = pipes;
     this.plan = plan;
     const positions = new Float64Array(dataset.positions);
@@ -196,7 +204,8 @@ export class DmEngine {
       probe: (options.probeInertia ?? 0.01) * n,
     };
     const { a, b, c, alpha } = this.coefficients;
-    const pbound = options.powerBound;
+    const pbound = resolvePowerBound(options.powerBound, dataset.frames);
+    this.powerBound = pbound;
 
     // --- chunks of frames that fit one binding
     const maxBinding = Math.min(ctx.maxBinding, options.maxBindingBytes ?? Infinity);
@@ -260,7 +269,7 @@ export class DmEngine {
     const pipes = {
       view: await ctx.pipelines.getChecked({ shader: 'ptycho/probe_times_view.wgsl', entry: 'model', constants: { WG: WG_VIEW } }),
       residual: await ctx.pipelines.getChecked({ shader: 'ptycho/probe_times_view.wgsl', entry: 'residual', constants: { WG: WG_VIEW } }),
-      fourier: await ctx.pipelines.getChecked({ shader: 'ptycho/fourier_update.wgsl', entry: 'main', constants: { WG: WG_FOURIER, POWER_BOUND: options.powerBound !== undefined ? 1 : 0 } }),
+      fourier: await ctx.pipelines.getChecked({ shader: 'ptycho/fourier_update.wgsl', entry: 'main', constants: { WG: WG_FOURIER, POWER_BOUND: resolvePowerBound(options.powerBound, dataset.frames) !== undefined ? 1 : 0 } }),
       object: await ctx.pipelines.getChecked({ shader: 'ptycho/object_update.wgsl', entry: 'main', constants: { TILE, RESIDUAL: R } }),
       probe: await ctx.pipelines.getChecked({ shader: 'ptycho/probe_update.wgsl', entry: 'main', constants: { WG: WG_PROBE, RESIDUAL: R } }),
       prep: await ctx.pipelines.getChecked({ shader: 'ptycho/prepare.wgsl', entry: 'sqrt_inplace', constants: { WG: WG_PREP } }),
@@ -429,6 +438,17 @@ export class DmEngine {
     for (const b of this.own) b.destroy();
     this.plan.destroy();
   }
+}
+
+/** The power bound for `option` (see DmEngineOptions.powerBound): a number, or undefined for none. */
+export function resolvePowerBound(option: number | 'auto' | 'none' | undefined, frames: Float32Array): number | undefined {
+  if (option === 'none') return undefined;
+  if (typeof option === 'number') {
+    if (!(option >= 0 && Number.isFinite(option))) throw new InputError(`the power bound must be a number ≥ 0, got ${option}`, '--power-bound');
+    return option;
+  }
+  for (let i = 0; i < frames.length; i++) if (!Number.isInteger(frames[i])) return undefined;
+  return 0.25;
 }
 
 /** True when some position has a fractional part (as float32, the precision kernels see). */

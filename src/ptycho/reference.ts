@@ -45,14 +45,30 @@ export function refExitModel(obj: Arr, cols: number, probe: Arr, modes: number, 
  * The Fourier-space update: Ψ' = a·Ψ + b·X + c·Π((1+α)X − αΨ) with the masked modulus projection
  * (masked pixels keep the model amplitude) and the Fourier error of X per frame.
  */
-export function refFourierUpdate(X: Arr, Psi: Arr, mag: Arr, mask: Arr | undefined, modes: number, hw: number, k: DmCoefficients): { psi: Float64Array; errors: Float64Array } {
+export function refFourierUpdate(X: Arr, Psi: Arr, mag: Arr, mask: Arr | undefined, modes: number, hw: number, k: DmCoefficients, powerBound?: number): { psi: Float64Array; errors: Float64Array } {
   const n = mag.length / hw;
   const psi = new Float64Array(Psi.length);
   const errors = new Float64Array(n);
   let maskSum = 0;
   for (let r = 0; r < hw; r++) maskSum += mask ? mask[r] : 1;
+  const phiAmp = (j: number, r: number): number => {
+    let a2 = 0;
+    for (let m = 0; m < modes; m++) {
+      const i = 2 * ((j * modes + m) * hw + r);
+      a2 += ((1 + k.alpha) * X[i] - k.alpha * Psi[i]) ** 2 + ((1 + k.alpha) * X[i + 1] - k.alpha * Psi[i + 1]) ** 2;
+    }
+    return Math.sqrt(a2);
+  };
   for (let j = 0; j < n; j++) {
     let e = 0;
+    // Power bound: relax the projection so the frame's mean deviation meets the bound.
+    let relax = 0;
+    if (powerBound !== undefined) {
+      let dev = 0;
+      for (let r = 0; r < hw; r++) dev += (mask ? mask[r] : 1) * (phiAmp(j, r) - mag[j * hw + r]) ** 2;
+      const ePhi = dev / maskSum;
+      relax = ePhi > powerBound ? Math.sqrt(powerBound / ePhi) : 1;
+    }
     for (let r = 0; r < hw; r++) {
       const good = mask ? mask[r] : 1;
       const s = mag[j * hw + r];
@@ -65,7 +81,8 @@ export function refFourierUpdate(X: Arr, Psi: Arr, mag: Arr, mask: Arr | undefin
         a2 += pr * pr + pi * pi;
       }
       e += good * (Math.sqrt(x2) - s) ** 2;
-      const f = good === 0 ? 1 : s / Math.max(Math.sqrt(a2), 1e-20);
+      const a = Math.sqrt(a2);
+      const f = good === 0 ? 1 : (s + (a - s) * relax) / Math.max(a, 1e-20);
       for (let m = 0; m < modes; m++) {
         const i = 2 * ((j * modes + m) * hw + r);
         for (let c = 0; c < 2; c++) {

@@ -107,6 +107,43 @@ for (const [modes, chunk, subpixel] of CASES) {
   });
 }
 
+describe('Fourier update with the power bound (photon-count data: auto bound 0.25)', () => {
+  it('relaxes the modulus projection to meet the bound, vs float64', async () => {
+    const seed = freshSeed();
+    const ctx = await testContext();
+    const [n, h, w] = [6, 32, 32];
+    const ds = randomDataset(seed, n, h, w);
+    ds.frames = Float32Array.from(ds.frames, Math.round);
+    for (let j = 0; j < n; j++) ds.frames[j * h * w] += 1; // no all-zero frame
+    const engine = await DmEngine.create(ctx, ds, {});
+    engines.push(engine);
+    expect(engine.powerBound).toBe(0.25);
+    const mag = Float64Array.from(ds.frames, Math.sqrt);
+    const len = 2 * n * h * w;
+    // Half the frames close to the data (inside the bound: unchanged), half far (relaxed).
+    const r = rng(seed + 11);
+    const X = new Float32Array(len), Psi = new Float32Array(len);
+    for (let j = 0; j < n; j++) for (let i = 0; i < h * w; i++) {
+      const q = j * h * w + i;
+      const th = 2 * Math.PI * r();
+      const amp = j % 2 === 0 ? mag[q] + 0.3 * (r() - 0.5) : mag[q] * (0.2 + 2 * r());
+      X[2 * q] = amp * Math.cos(th);
+      X[2 * q + 1] = amp * Math.sin(th);
+      Psi[2 * q] = X[2 * q] * (1 + 0.01 * (r() - 0.5));
+      Psi[2 * q + 1] = X[2 * q + 1];
+    }
+    ctx.queue.writeBuffer(engine.gpuBuffers.x, 0, X);
+    ctx.queue.writeBuffer(engine.gpuBuffers.psi, 0, Psi);
+    ctx.fill(engine.gpuBuffers.err);
+    await engine.runStages(['fourier']);
+    const psi = await ctx.readF32(engine.gpuBuffers.psi, len);
+    const ref = refFourierUpdate(X, Psi, mag, ds.mask, 1, h * w, dmCoefficients('dm'), 0.25);
+    const plain = refFourierUpdate(X, Psi, mag, ds.mask, 1, h * w, dmCoefficients('dm'));
+    expect(relL2(psi, ref.psi), `seed ${seed}`).toBeLessThan(1e-5);
+    expect(relL2(ref.psi, plain.psi)).toBeGreaterThan(1e-3); // the bound changed something
+  });
+});
+
 describe('one whole DM / RAAR iteration vs float64', () => {
   for (const [variant, subpixel] of [['dm', true], ['dm', false], ['raar', true]] as const) {
     it(`${variant}, ${subpixel ? 'sub-pixel' : 'whole-pixel'}: object, probe and Fourier error after two iterations (probe updated)`, async () => {
