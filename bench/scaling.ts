@@ -1,0 +1,141 @@
+/**
+ * Device scaling of the tomography reconstruction (`node dist/bench/scaling.js`, or
+ * `npm run bench:scaling`): the seed's ART (and SIRT) workload on 1..N devices of the chosen
+ * adapter, timed in one run, with the speed-up and efficiency against one device, the bytes each
+ * run moves between host and devices, and a check that every run's volume is bit-identical to the
+ * one-device volume. Tomography needs no reduction between devices (slices are independent), so
+ * the bytes moved are the uploads and read-backs only. Prints a table and writes JSON atomically
+ * under bench/results/.
+ *
+ * On the software adapter all devices share the machine's cores, so the figures measure the
+ * overhead of splitting, not a speed-up; on a machine with several GPUs (`--adapters` by name or
+ * `--devices all`) they measure the scaling.
+ */
+import { cpus, loadavg, totalmem } from 'node:os';
+import { join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+import { acquireDevices } from '../src/gpu/pool.js';
+import type { GpuContext } from '../src/gpu/context.js';
+import { PACKAGE_ROOT } from '../src/gpu/shaders.js';
+import { linspaceAngles } from '../src/io/angles.js';
+import { writeFileAtomic } from '../src/io/atomic.js';
+import { makeGeometry } from '../src/tomo/geometry.js';
+import { reconstructIterative, type IterativeAlgorithm } from '../src/tomo/iterative.js';
+import { simulateTiltSeries } from '../src/tomo/simulate.js';
+
+const USAGE = `usage: node dist/bench/scaling.js [options]
+  --devices LIST        device counts to run, e.g. 1,2,3 (default 1,2,3)
+  --adapters NAMES      comma-separated adapter names: runs 1..K of them instead of --devices
+  --size N              n×n×74 tilt series → n³ (default 256)
+  --algorithms LIST     art,sirt (default art)
+  --iterations N        iterations per run (default 1 for art, 5 for sirt)
+  --out FILE            JSON path (default bench/results/<date>-scaling-n<size>.json)
+  --markdown            print the table as Markdown`;
+
+interface Row {
+  algorithm: IterativeAlgorithm;
+  devices: number;
+  seconds: number;
+  speedup: number;
+  efficiency: number;
+  bytesMoved: number;
+  waves: number;
+  identical: boolean;
+}
+
+function fmtBytes(b: number): string {
+  return b >= 2 ** 30 ? `${(b / 2 ** 30).toFixed(2)} GiB` : `${(b / 2 ** 20).toFixed(1)} MiB`;
+}
+
+/** Runs the scaling benchmark and returns the rows. */
+export async function runScaling(argv: string[], print: (s: string) => void = (s) => process.stdout.write(`${s}\n`)): Promise<number> {
+  const { values } = parseArgs({
+    args: argv,
+    options: {
+      devices: { type: 'string' },
+      adapters: { type: 'string' },
+      size: { type: 'string' },
+      algorithms: { type: 'string' },
+      iterations: { type: 'string' },
+      out: { type: 'string' },
+      markdown: { type: 'boolean' },
+      help: { type: 'boolean' },
+    },
+  });
+  if (values.help) {
+    print(USAGE);
+    return 0;
+  }
+  const size = Number(values.size ?? 256);
+  if (!Number.isInteger(size) || size < 8) throw new Error(`--size must be an integer of at least 8, got '${values.size}'`);
+  const adapters = values.adapters?.split(',').map((s) => s.trim()).filter(Boolean);
+  const counts = adapters ? adapters.map((_, i) => i + 1) : (values.devices ?? '1,2,3').split(',').map(Number);
+  if (counts.some((c) => !Number.isInteger(c) || c < 1)) throw new Error(`--devices must list positive integers, got '${values.devices}'`);
+  if (!counts.includes(1)) counts.unshift(1);
+  const algorithms = (values.algorithms ?? 'art').split(',') as IterativeAlgorithm[];
+  const angles = linspaceAngles(-73, 73, 74);
+  const sim = simulateTiltSeries({ size, rows: size, anglesDeg: angles });
+  const geometry = makeGeometry(angles, size, size, {});
+  const rows: Row[] = [];
+  let description = '';
+  for (const algorithm of algorithms) {
+    const iterations = values.iterations ? Number(values.iterations) : algorithm === 'sirt' ? 5 : 1;
+    let base: { seconds: number; volume: Float32Array } | undefined;
+    for (const d of counts) {
+      const pool: GpuContext[] = await acquireDevices(adapters ? { adapters: adapters.slice(0, d) } : { devices: d });
+      try {
+        description = pool[0].info.description;
+        // Warm-up on a few slices compiles every pipeline on every device.
+        const warmRows = Math.min(size, 4 * pool.length);
+        const warm = makeGeometry(angles, warmRows, size, {});
+        await reconstructIterative(pool, { data: sim.projections.data.slice(0, 74 * warmRows * size), shape: [74, warmRows, size] }, warm, algorithm, { iterations: 1 }).catch(() => undefined);
+        const t = performance.now();
+        const r = await reconstructIterative(pool, sim.projections, geometry, algorithm, { iterations });
+        const seconds = (performance.now() - t) / 1000;
+        base ??= { seconds, volume: r.volume.data };
+        let identical = r.volume.data.length === base.volume.length;
+        for (let i = 0; identical && i < base.volume.length; i++) if (r.volume.data[i] !== base.volume[i]) identical = false;
+        // Host↔device traffic: projections up, volume up (zeros) and down; no inter-device reduction.
+        const bytesMoved = sim.projections.data.byteLength + 2 * r.volume.data.byteLength;
+        const speedup = base.seconds / seconds;
+        rows.push({ algorithm, devices: pool.length, seconds, speedup, efficiency: speedup / pool.length, bytesMoved, waves: r.waves, identical });
+        process.stderr.write(`${algorithm} on ${pool.length} device(s): ${seconds.toFixed(2)} s\n`);
+      } finally {
+        for (const c of pool) c.destroy();
+      }
+    }
+  }
+  const header = ['algorithm', 'devices', 'seconds', 'speed-up', 'efficiency', 'bytes moved', 'waves', 'same volume'];
+  const body = rows.map((r) => [r.algorithm, String(r.devices), r.seconds.toFixed(2), `${r.speedup.toFixed(2)}×`, `${(100 * r.efficiency).toFixed(0)} %`, fmtBytes(r.bytesMoved), String(r.waves), r.identical ? 'bit-identical' : 'DIFFERENT']);
+  if (values.markdown) {
+    print(`| ${header.join(' | ')} |`);
+    print(`| ${header.map(() => '--:').join(' | ')} |`);
+    for (const b of body) print(`| ${b.join(' | ')} |`);
+  } else {
+    const widths = header.map((h, i) => Math.max(h.length, ...body.map((b) => b[i].length)));
+    print(header.map((h, i) => h.padStart(widths[i])).join('  '));
+    for (const b of body) print(b.map((c, i) => c.padStart(widths[i])).join('  '));
+  }
+  const result = {
+    date: new Date().toISOString(),
+    adapter: description,
+    machine: { cpu: cpus()[0]?.model, cores: cpus().length, memoryBytes: totalmem(), loadavg: loadavg() },
+    size,
+    rows,
+  };
+  const out = values.out ?? join(PACKAGE_ROOT, 'bench', 'results', `${result.date.slice(0, 10)}-scaling-n${size}.json`);
+  await writeFileAtomic(resolve(out), Buffer.from(`${JSON.stringify(result, null, 2)}\n`, 'utf8'));
+  print(`wrote ${out}`);
+  return rows.every((r) => r.identical) ? 0 : 1;
+}
+
+if (process.argv[1] && resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
+  runScaling(process.argv.slice(2)).then(
+    (code) => process.exit(code),
+    (err) => {
+      process.stderr.write(`bench/scaling: ${(err as Error).message}\n`);
+      process.exit(2);
+    },
+  );
+}
