@@ -5,9 +5,10 @@
 // (the current model, just transformed). Per detector pixel and mode:
 //   Φ  = (1 + α) X − α Ψ                         (α = 1: 2·P·O_j − ψ_j, the DM/RAAR reflection)
 //   Ψ' = ca·Ψ + cb·X + cc·Π(Φ)                   (DM: 1, −1, 1;  RAAR(β): β, 1 − 2β, β)
-// and writes Ψ' into both `psi` (kept in Fourier space for the next iteration) and `x`; the
-// engine's inverse FFT of `x` then yields the real-space exit waves ψ'_j for the overlap
-// projection, so one forward and one inverse FFT per frame and iteration suffice.
+// and writes Ψ' into `psi` (kept in Fourier space for the next iteration) and Ψ' (or, with
+// X_OUT_DIFF, Ψ' − X) into `x`; the engine's inverse FFT of `x` then yields the real-space exit
+// waves ψ'_j (or the overlap residual ψ'_j − P·S_j O) for the overlap projection, so one forward
+// and one inverse FFT per frame and iteration suffice.
 // Because F is linear this is the textbook update ψ' = ca ψ + cb P·O + cc F⁻¹Π(F(...)).
 //
 // Fourier error of frame j (of the current model X, i.e. of F(P·O_j) exactly):
@@ -41,6 +42,9 @@ struct Params {
 
 override WG: u32 = 256;   // power of two
 override POWER_BOUND: bool = false;
+// true: x ← Ψ' − X, whose inverse FFT is the overlap residual D = ψ' − P·S_j O directly
+// (residual-form overlap projection); false: x ← Ψ' (real-space exit waves after the inverse FFT).
+override X_OUT_DIFF: bool = false;
 
 var<workgroup> red: array<f32, WG>;
 
@@ -109,7 +113,7 @@ fn main(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u, 
       let phi = (1.0 + alpha) * xv - alpha * pv;
       let updated = p.ca * pv + p.cb * xv + (p.cc * f) * phi;
       psi[idx] = updated;
-      x[idx] = updated;
+      x[idx] = select(updated, updated - xv, X_OUT_DIFF);
     }
   }
   let total = workgroup_sum(e, lid);

@@ -1,6 +1,9 @@
 // Exit-wave model ψ_jm = P_m · S_j O for every frame j of a chunk and every probe mode m
-// (entry `model`), or the overlap residual D_jm = ψ_jm − P_m · S_j O (entry `residual`, with ψ
-// bound as `src`), used by the exact (residual-form) overlap projection for sub-pixel positions.
+// (entry `model`). The residual-form overlap projection (sub-pixel positions) receives the
+// residual D_jm = ψ_jm − P_m · S_j O from the inverse FFT and keeps it current after each
+// half-step with:
+//   delta_object: D_jm −= P_m · S_j(O − O_old)      (src = O_old, the object before the step)
+//   delta_probe:  D_jm −= (P_m − P_old,m) · S_j O    (src = P_old)
 //#include "common/index.wgsl"
 //#include "common/complex.wgsl"
 //#include "ptycho/sample.wgsl"
@@ -21,7 +24,7 @@ struct Params {
 @group(0) @binding(2) var<storage, read> probe: array<vec2f>;     // [modes, h, w]
 @group(0) @binding(3) var<storage, read> obj: array<vec2f>;       // [rows, cols]
 @group(0) @binding(4) var<storage, read> pos: array<FramePos>;    // all frames
-@group(0) @binding(5) var<storage, read> src: array<vec2f>;       // residual only: ψ, like x
+@group(0) @binding(5) var<storage, read> src: array<vec2f>;       // delta entries: O_old or P_old
 
 override WG: u32 = 64;
 
@@ -45,8 +48,29 @@ fn model(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg
   }
 }
 
+// Bilinear view of the previous object (bound as `src`), same taps and weights as object_view.
+fn old_view(fp: FramePos, ry: u32, rx: u32, cols: u32) -> vec2f {
+  let b = view_base(fp, ry, rx, cols);
+  return bilinear(src[b], src[b + 1u], src[b + cols], src[b + cols + 1u], fp);
+}
+
 @compute @workgroup_size(WG)
-fn residual(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg: vec3u) {
+fn delta_object(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg: vec3u) {
+  let i = linear_index(gid, nwg, WG);
+  let hw = p.h * p.w;
+  if (i >= p.n_frames * hw) { return; }
+  let f = frame_pixel(i);
+  let fp = pos[p.frame0 + f.x];
+  let rx = f.y - f.z * p.w;
+  let dv = object_view(fp, f.z, rx, p.cols) - old_view(fp, f.z, rx, p.cols);
+  for (var m = 0u; m < p.modes; m++) {
+    let idx = (f.x * p.modes + m) * hw + f.y;
+    x[idx] = x[idx] - cmul(probe[m * hw + f.y], dv);
+  }
+}
+
+@compute @workgroup_size(WG)
+fn delta_probe(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg: vec3u) {
   let i = linear_index(gid, nwg, WG);
   let hw = p.h * p.w;
   if (i >= p.n_frames * hw) { return; }
@@ -54,6 +78,6 @@ fn residual(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) 
   let v = object_view(pos[p.frame0 + f.x], f.z, f.y - f.z * p.w, p.cols);
   for (var m = 0u; m < p.modes; m++) {
     let idx = (f.x * p.modes + m) * hw + f.y;
-    x[idx] = src[idx] - cmul(probe[m * hw + f.y], v);
+    x[idx] = x[idx] - cmul(probe[m * hw + f.y] - src[m * hw + f.y], v);
   }
 }

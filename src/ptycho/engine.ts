@@ -69,9 +69,11 @@ export interface DmEngineOptions {
   /** Keep sub-pixel positions (bilinear views, default true); false rounds them to whole pixels. */
   subpixel?: boolean;
   /**
-   * Overlap projection in residual form (exact least squares for bilinear views; costs one extra
-   * pass over the exit waves per half-step and one more exit-wave buffer). Default: on when some
-   * position has a fractional part, off for whole-pixel scans (where the closed form is exact).
+   * Overlap projection in residual form (exact least squares for bilinear views): the Fourier
+   * update hands over Ψ' − X, whose inverse FFT is the residual D = ψ' − P·S_j O, and D is kept
+   * current after each half-step by one incremental pass (D −= P·S_jΔO, D −= ΔP·S_jO). Default:
+   * on when some position has a fractional part, off for whole-pixel scans (where the closed form
+   * is exact and needs no incremental pass).
    */
   exactOverlap?: boolean;
   /** Margin in pixels around the scanned field (default 2). */
@@ -102,7 +104,8 @@ interface Chunk {
   first: number;
   end: number;
   view: GPUBindGroup;
-  residual?: GPUBindGroup;
+  deltaObject?: GPUBindGroup;
+  deltaProbe?: GPUBindGroup;
   fourier: GPUBindGroup;
   object: GPUBindGroup;
   probe: GPUBindGroup;
@@ -137,11 +140,12 @@ export class DmEngine {
   private readonly probe: GPUBuffer;
   private readonly x: GPUBuffer;
   private readonly psi: GPUBuffer;
-  /** Overlap residual D = ψ − P·S_j O (residual form only; else the same buffer as x). */
-  private readonly d: GPUBuffer;
+  /** Object and probe before the current half-step (residual form only). */
+  private readonly objOld?: GPUBuffer;
+  private readonly probeOld?: GPUBuffer;
   private readonly err: GPUBuffer;
   private readonly errStaging: GPUBuffer;
-  private readonly pipes: Record<'view' | 'residual' | 'fourier' | 'object' | 'probe' | 'prep', GPUComputePipeline>;
+  private readonly pipes: Record<'view' | 'deltaObject' | 'deltaProbe' | 'fourier' | 'object' | 'probe' | 'prep', GPUComputePipeline>;
   private started = false;
   private destroyed = false;
 
@@ -188,7 +192,10 @@ export class DmEngine {
     const waveBytes = n * M * hw * 8;
     this.x = this.keep(ctx.createStorage(waveBytes, 'ptycho x'));
     this.psi = this.keep(ctx.createStorage(waveBytes, 'ptycho psi'));
-    this.d = this.exactOverlap ? this.keep(ctx.createStorage(waveBytes, 'ptycho residual')) : this.x;
+    if (this.exactOverlap) {
+      this.objOld = this.keep(ctx.createStorage(rows * cols * 8, 'ptycho previous object'));
+      this.probeOld = this.keep(ctx.createStorage(M * hw * 8, 'ptycho previous probe'));
+    }
     this.err = this.keep(ctx.createStorage(n * 4, 'ptycho errors'));
     this.errStaging = this.keep(ctx.device.createBuffer({ size: Math.max(16, n * 4), usage: GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST, label: 'ptycho errors staging' }));
     const objNum = this.keep(ctx.createStorage(rows * cols * 8, 'ptycho object numerator'));
@@ -233,9 +240,10 @@ export class DmEngine {
         end,
         view: ctx.bind(pipes.view, [viewU, waves(this.x), this.probe, this.obj, pos], 'view'),
         fourier: ctx.bind(pipes.fourier, [fourU, waves(this.x), waves(this.psi), magRange, mask, this.err], 'fourier'),
-        residual: this.exactOverlap ? ctx.bind(pipes.residual, [viewU, waves(this.d), this.probe, this.obj, pos, waves(this.x)], 'residual') : undefined,
-        object: ctx.bind(pipes.object, [objU, this.obj, this.probe, waves(this.d), pos, tStart, tFrames, objNum, objDen], 'object'),
-        probe: ctx.bind(pipes.probe, [prU, this.probe, this.obj, waves(this.d), pos, prNum, prDen], 'probe'),
+        deltaObject: this.objOld ? ctx.bind(pipes.deltaObject, [viewU, waves(this.x), this.probe, this.obj, pos, this.objOld], 'delta object') : undefined,
+        deltaProbe: this.probeOld ? ctx.bind(pipes.deltaProbe, [viewU, waves(this.x), this.probe, this.obj, pos, this.probeOld], 'delta probe') : undefined,
+        object: ctx.bind(pipes.object, [objU, this.obj, this.probe, waves(this.x), pos, tStart, tFrames, objNum, objDen], 'object'),
+        probe: ctx.bind(pipes.probe, [prU, this.probe, this.obj, waves(this.x), pos, prNum, prDen], 'probe'),
         tilesX,
         tilesY,
         buffers: bufs,
@@ -268,8 +276,9 @@ export class DmEngine {
     const R = exact ? 1 : 0;
     const pipes = {
       view: await ctx.pipelines.getChecked({ shader: 'ptycho/probe_times_view.wgsl', entry: 'model', constants: { WG: WG_VIEW } }),
-      residual: await ctx.pipelines.getChecked({ shader: 'ptycho/probe_times_view.wgsl', entry: 'residual', constants: { WG: WG_VIEW } }),
-      fourier: await ctx.pipelines.getChecked({ shader: 'ptycho/fourier_update.wgsl', entry: 'main', constants: { WG: WG_FOURIER, POWER_BOUND: resolvePowerBound(options.powerBound, dataset.frames) !== undefined ? 1 : 0 } }),
+      deltaObject: await ctx.pipelines.getChecked({ shader: 'ptycho/probe_times_view.wgsl', entry: 'delta_object', constants: { WG: WG_VIEW } }),
+      deltaProbe: await ctx.pipelines.getChecked({ shader: 'ptycho/probe_times_view.wgsl', entry: 'delta_probe', constants: { WG: WG_VIEW } }),
+      fourier: await ctx.pipelines.getChecked({ shader: 'ptycho/fourier_update.wgsl', entry: 'main', constants: { WG: WG_FOURIER, POWER_BOUND: resolvePowerBound(options.powerBound, dataset.frames) !== undefined ? 1 : 0, X_OUT_DIFF: R } }),
       object: await ctx.pipelines.getChecked({ shader: 'ptycho/object_update.wgsl', entry: 'main', constants: { TILE, RESIDUAL: R } }),
       probe: await ctx.pipelines.getChecked({ shader: 'ptycho/probe_update.wgsl', entry: 'main', constants: { WG: WG_PROBE, RESIDUAL: R } }),
       prep: await ctx.pipelines.getChecked({ shader: 'ptycho/prepare.wgsl', entry: 'sqrt_inplace', constants: { WG: WG_PREP } }),
@@ -304,13 +313,13 @@ export class DmEngine {
     }
   }
 
-  /** Records d = ψ − P·S_j O (residual form only). */
-  private encodeResidual(pass: GPUComputePassEncoder): void {
+  /** Records D −= P·S_j(O − O_old) ('object') or D −= (P − P_old)·S_j O ('probe'); residual form only. */
+  private encodeDelta(pass: GPUComputePassEncoder, which: 'object' | 'probe'): void {
     if (!this.exactOverlap) return;
     const maxPerDim = this.ctx.device.limits.maxComputeWorkgroupsPerDimension;
     for (const c of this.chunks) {
-      pass.setPipeline(this.pipes.residual);
-      pass.setBindGroup(0, c.residual!);
+      pass.setPipeline(which === 'object' ? this.pipes.deltaObject : this.pipes.deltaProbe);
+      pass.setBindGroup(0, which === 'object' ? c.deltaObject! : c.deltaProbe!);
       const [gx, gy] = grid1d((c.end - c.first) * this.hw, WG_VIEW, maxPerDim);
       pass.dispatchWorkgroups(gx, gy);
     }
@@ -352,17 +361,29 @@ export class DmEngine {
       enc.copyBufferToBuffer(this.x, 0, this.psi, 0, this.x.size);
       this.started = true;
     }
-    const pass = enc.beginComputePass({ label: 'dm iteration' });
+    let pass = enc.beginComputePass({ label: 'dm iteration' });
     this.encodeExitModel(pass);
     this.encodeFourier(pass);
     this.plan.encode(pass, this.x, 'inverse');
+    // x now holds ψ' (closed form) or D = ψ' − P·S_j O (residual form).
     const inner = updateProbe || this.exactOverlap ? this.innerIterations : 1;
     for (let k = 0; k < inner; k++) {
-      this.encodeResidual(pass);
+      const more = k < inner - 1;
+      if (this.exactOverlap && (updateProbe || more)) {
+        pass.end();
+        enc.copyBufferToBuffer(this.obj, 0, this.objOld!, 0, this.obj.size);
+        pass = enc.beginComputePass({ label: 'dm overlap' });
+      }
       this.encodeObject(pass);
+      if (updateProbe || more) this.encodeDelta(pass, 'object');
       if (updateProbe) {
-        this.encodeResidual(pass);
+        if (this.exactOverlap && more) {
+          pass.end();
+          enc.copyBufferToBuffer(this.probe, 0, this.probeOld!, 0, this.probe.size);
+          pass = enc.beginComputePass({ label: 'dm overlap' });
+        }
         this.encodeProbe(pass);
+        if (more) this.encodeDelta(pass, 'probe');
       }
     }
     pass.end();
@@ -378,13 +399,14 @@ export class DmEngine {
   }
 
   /** Stages of one iteration, for tests of single kernels. */
-  static readonly STAGES = ['view', 'fft', 'fourier', 'ifft', 'residual', 'object', 'probe'] as const;
+  static readonly STAGES = ['view', 'fft', 'fourier', 'ifft', 'object', 'probe', 'deltaObject', 'deltaProbe'] as const;
 
   /**
    * @internal Runs the named stages once, in order, in one submit (tests of single kernels).
    * 'view': x = P·S_j O; 'fft'/'ifft': x ← F x / F⁻¹ x; 'fourier': the Fourier-space update of
-   * psi (and x ← Ψ'); 'residual': d = x − P·S_j O (residual form); 'object'/'probe': one half of
-   * the overlap projection from x (closed form) or d (residual form).
+   * psi (and x ← Ψ', or Ψ' − X in residual form); 'object'/'probe': one half of the overlap
+   * projection from x (ψ in closed form, D in residual form); 'deltaObject'/'deltaProbe': the
+   * incremental residual updates against the buffers `objOld`/`probeOld`.
    */
   async runStages(stages: ReadonlyArray<(typeof DmEngine.STAGES)[number]>, timer?: KernelTimer): Promise<void> {
     const enc = this.ctx.device.createCommandEncoder({ label: 'dm stages' });
@@ -401,7 +423,8 @@ export class DmEngine {
         }
       } else if (s === 'fft' || s === 'ifft') this.plan.encode(pass, this.x, s === 'fft' ? 'forward' : 'inverse');
       else if (s === 'fourier') this.encodeFourier(pass);
-      else if (s === 'residual') this.encodeResidual(pass);
+      else if (s === 'deltaObject') this.encodeDelta(pass, 'object');
+      else if (s === 'deltaProbe') this.encodeDelta(pass, 'probe');
       else if (s === 'object') this.encodeObject(pass);
       else this.encodeProbe(pass);
       if (timer) pass.end();
@@ -414,8 +437,8 @@ export class DmEngine {
   }
 
   /** @internal The engine's GPU buffers (tests write inputs and poison outputs through them). */
-  get gpuBuffers(): { x: GPUBuffer; psi: GPUBuffer; d: GPUBuffer; obj: GPUBuffer; probe: GPUBuffer; err: GPUBuffer } {
-    return { x: this.x, psi: this.psi, d: this.d, obj: this.obj, probe: this.probe, err: this.err };
+  get gpuBuffers(): { x: GPUBuffer; psi: GPUBuffer; obj: GPUBuffer; probe: GPUBuffer; err: GPUBuffer; objOld?: GPUBuffer; probeOld?: GPUBuffer } {
+    return { x: this.x, psi: this.psi, obj: this.obj, probe: this.probe, err: this.err, objOld: this.objOld, probeOld: this.probeOld };
   }
 
   /** The object [rows, cols] (complex). */
