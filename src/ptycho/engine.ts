@@ -3,15 +3,17 @@
  * share one kernel set (shaders/ptycho/*.wgsl), with mixed-state probes and sub-pixel positions.
  *
  * One iteration, all frames, one submit and one await (the per-frame Fourier errors):
- *   1. x_j = P_m · S_j O                       (probe_times_view.wgsl)
- *   2. X_j = F x_j                             (batched WGSL FFT, src/fft/plan.ts)
- *   3. Ψ_j ← ca·Ψ_j + cb·X_j + cc·Π_F((1+α)X_j − αΨ_j), x_j ← Ψ_j, Fourier error of X_j
- *                                              (fourier_update.wgsl; exit waves are kept in
+ *   1–2. X_j = F(P_m · S_j O)                  (fft_rows_model.wgsl: the model computed in the
+ *                                               loads of the FFT row pass, then the plan's
+ *                                               column pass, src/fft/plan.ts)
+ *   3. Ψ_j ← a·Ψ_j + b·X_j + c·Π_F((1+α)X_j − αΨ_j), x_j ← Ψ_j (or Ψ_j − X_j), Fourier error
+ *      of X_j                                  (fourier_update.wgsl; exit waves are kept in
  *                                               Fourier space, which F's linearity allows)
- *   4. ψ_j = F⁻¹ x_j                           (real-space exit waves)
- *   5. overlap projection, `inner` times: object from ψ and P (a gather over each object tile's
- *      frame list: race-free and deterministic), then the probe from ψ and O once probe updates
- *      have started (object_update.wgsl, probe_update.wgsl).
+ *   4. x_j ← F⁻¹ x_j: the exit waves ψ_j, or the overlap residual D_j = ψ_j − P·S_j O
+ *   5. overlap projection, `inner` times: object from ψ (or D) and P (a gather over each object
+ *      tile's frame list: race-free and deterministic), then the probe from ψ (or D) and O once
+ *      probe updates have started (object_update.wgsl, probe_update.wgsl; residual form:
+ *      D kept current by probe_times_view.wgsl delta_object/delta_probe).
  *
  * Parametrisation ψ' = a·ψ + b·Π_O ψ + c·Π_F((1+α)Π_O ψ − αψ):
  *   DM:       a = 1, b = −1, c = 1, α = β (β = 1: the classic DM, ψ' = ψ + Π_F(2Π_Oψ − ψ) − Π_Oψ);
@@ -26,7 +28,7 @@
 import type { GpuContext } from '../gpu/context.js';
 import { grid1d, UniformWriter } from '../gpu/dispatch.js';
 import type { KernelTimer } from '../gpu/timing.js';
-import { Fft2dPlan } from '../fft/plan.js';
+import { Fft2dPlan, fftPassSpec } from '../fft/plan.js';
 import { InputError } from '../core/errors.js';
 import type { ComplexArray } from '../core/array.js';
 import { type PtychoDataset, meanFrameSum, validateDataset } from './dataset.js';
@@ -104,6 +106,9 @@ interface Chunk {
   first: number;
   end: number;
   view: GPUBindGroup;
+  /** Fused model + FFT row pass and its dispatch size. */
+  rowsModel: GPUBindGroup;
+  rowsDispatch: [number, number];
   deltaObject?: GPUBindGroup;
   deltaProbe?: GPUBindGroup;
   fourier: GPUBindGroup;
@@ -145,7 +150,7 @@ export class DmEngine {
   private readonly probeOld?: GPUBuffer;
   private readonly err: GPUBuffer;
   private readonly errStaging: GPUBuffer;
-  private readonly pipes: Record<'view' | 'deltaObject' | 'deltaProbe' | 'fourier' | 'object' | 'probe' | 'prep', GPUComputePipeline>;
+  private readonly pipes: Record<'view' | 'rowsModel' | 'deltaObject' | 'deltaProbe' | 'fourier' | 'object' | 'probe' | 'prep', GPUComputePipeline>;
   private started = false;
   private destroyed = false;
 
@@ -230,6 +235,10 @@ export class DmEngine {
       const fourU = ctx.uniform(new UniformWriter(12).u32(hw).u32(M).u32(first).u32(count).f32(alpha).f32(a).f32(b).f32(c).f32(pbound ?? 0).f32(1 / maskSum).u32(0).u32(0).buffer, 'fourier params');
       const objU = ctx.uniform(new UniformWriter(12).u32(rows).u32(cols).u32(h).u32(w).u32(M).u32(tilesX).u32(first).u32(isFirst).u32(isLast).f32(this.inertia.object).u32(0).u32(0).buffer, 'object params');
       const prU = ctx.uniform(new UniformWriter(12).u32(h).u32(w).u32(M).u32(cols).u32(first).u32(count).u32(isFirst).u32(isLast).f32(this.inertia.probe).u32(0).u32(0).u32(0).buffer, 'probe params');
+      const rowGroups = (count * M * h) / plan.rowShape.lines;
+      const fftU = ctx.uniform(new UniformWriter(4).u32(rowGroups).u32(0).u32(0).u32(0).buffer, 'fft rows params');
+      const modelU = ctx.uniform(new UniformWriter(8).u32(h).u32(w).u32(M).u32(cols).u32(first).u32(0).u32(0).u32(0).buffer, 'model params');
+      bufs.push(fftU, modelU);
       const lists = tileFrameLists(this.geometry, TILE, first, end);
       const tStart = ctx.upload(lists.start, 'tile starts');
       const tFrames = ctx.upload(lists.frames, 'tile frames');
@@ -239,6 +248,8 @@ export class DmEngine {
         first,
         end,
         view: ctx.bind(pipes.view, [viewU, waves(this.x), this.probe, this.obj, pos], 'view'),
+        rowsModel: ctx.bind(pipes.rowsModel, [fftU, waves(this.x), modelU, this.probe, this.obj, pos], 'model + fft rows'),
+        rowsDispatch: grid1d(rowGroups, 1, ctx.device.limits.maxComputeWorkgroupsPerDimension),
         fourier: ctx.bind(pipes.fourier, [fourU, waves(this.x), waves(this.psi), magRange, mask, this.err], 'fourier'),
         deltaObject: this.objOld ? ctx.bind(pipes.deltaObject, [viewU, waves(this.x), this.probe, this.obj, pos, this.objOld], 'delta object') : undefined,
         deltaProbe: this.probeOld ? ctx.bind(pipes.deltaProbe, [viewU, waves(this.x), this.probe, this.obj, pos, this.probeOld], 'delta probe') : undefined,
@@ -274,8 +285,10 @@ export class DmEngine {
     const [n, h, w] = dataset.shape;
     const exact = options.exactOverlap ?? (options.subpixel !== false && hasFractions(dataset.positions));
     const R = exact ? 1 : 0;
+    const plan = await Fft2dPlan.create(ctx, { height: h, width: w, batch: n * modes, maxBindingBytes: options.maxBindingBytes });
     const pipes = {
       view: await ctx.pipelines.getChecked({ shader: 'ptycho/probe_times_view.wgsl', entry: 'model', constants: { WG: WG_VIEW } }),
+      rowsModel: await ctx.pipelines.getChecked({ ...fftPassSpec('rows', plan.rowShape, w, false, false, false), shader: 'ptycho/fft_rows_model.wgsl', entry: 'fft_rows_model' }),
       deltaObject: await ctx.pipelines.getChecked({ shader: 'ptycho/probe_times_view.wgsl', entry: 'delta_object', constants: { WG: WG_VIEW } }),
       deltaProbe: await ctx.pipelines.getChecked({ shader: 'ptycho/probe_times_view.wgsl', entry: 'delta_probe', constants: { WG: WG_VIEW } }),
       fourier: await ctx.pipelines.getChecked({ shader: 'ptycho/fourier_update.wgsl', entry: 'main', constants: { WG: WG_FOURIER, POWER_BOUND: resolvePowerBound(options.powerBound, dataset.frames) !== undefined ? 1 : 0, X_OUT_DIFF: R } }),
@@ -283,7 +296,6 @@ export class DmEngine {
       probe: await ctx.pipelines.getChecked({ shader: 'ptycho/probe_update.wgsl', entry: 'main', constants: { WG: WG_PROBE, RESIDUAL: R } }),
       prep: await ctx.pipelines.getChecked({ shader: 'ptycho/prepare.wgsl', entry: 'sqrt_inplace', constants: { WG: WG_PREP } }),
     };
-    const plan = await Fft2dPlan.create(ctx, { height: h, width: w, batch: n * modes, maxBindingBytes: options.maxBindingBytes });
     return ctx.checked('setting up the difference map', () => new DmEngine(ctx, dataset, { ...options, modes, exactOverlap: exact }, pipes, plan));
   }
 
@@ -292,15 +304,16 @@ export class DmEngine {
     return b;
   }
 
+  /** Records X = F(P·S_j O): the fused model + row pass, then the plan's column pass. */
   private encodeExitModel(pass: GPUComputePassEncoder): void {
-    const maxPerDim = this.ctx.device.limits.maxComputeWorkgroupsPerDimension;
+    const twiddles = this.plan.twiddleBindGroup(this.pipes.rowsModel);
     for (const c of this.chunks) {
-      pass.setPipeline(this.pipes.view);
-      pass.setBindGroup(0, c.view);
-      const [gx, gy] = grid1d((c.end - c.first) * this.hw, WG_VIEW, maxPerDim);
-      pass.dispatchWorkgroups(gx, gy);
+      pass.setPipeline(this.pipes.rowsModel);
+      pass.setBindGroup(0, c.rowsModel);
+      pass.setBindGroup(1, twiddles);
+      pass.dispatchWorkgroups(c.rowsDispatch[0], c.rowsDispatch[1]);
     }
-    this.plan.encode(pass, this.x, 'forward');
+    this.plan.encodeAxis(pass, this.x, 'forward', 'cols');
   }
 
   /** Records the Fourier-space exit-wave update with the modulus projection and the errors. */
@@ -399,11 +412,11 @@ export class DmEngine {
   }
 
   /** Stages of one iteration, for tests of single kernels. */
-  static readonly STAGES = ['view', 'fft', 'fourier', 'ifft', 'object', 'probe', 'deltaObject', 'deltaProbe'] as const;
+  static readonly STAGES = ['view', 'fft', 'model+fft', 'fourier', 'ifft', 'object', 'probe', 'deltaObject', 'deltaProbe'] as const;
 
   /**
    * @internal Runs the named stages once, in order, in one submit (tests of single kernels).
-   * 'view': x = P·S_j O; 'fft'/'ifft': x ← F x / F⁻¹ x; 'fourier': the Fourier-space update of
+   * 'view': x = P·S_j O; 'fft'/'ifft': x ← F x / F⁻¹ x; 'model+fft': x = F(P·S_j O) (fused); 'fourier': the Fourier-space update of
    * psi (and x ← Ψ', or Ψ' − X in residual form); 'object'/'probe': one half of the overlap
    * projection from x (ψ in closed form, D in residual form); 'deltaObject'/'deltaProbe': the
    * incremental residual updates against the buffers `objOld`/`probeOld`.
@@ -422,6 +435,7 @@ export class DmEngine {
           pass.dispatchWorkgroups(gx, gy);
         }
       } else if (s === 'fft' || s === 'ifft') this.plan.encode(pass, this.x, s === 'fft' ? 'forward' : 'inverse');
+      else if (s === 'model+fft') this.encodeExitModel(pass);
       else if (s === 'fourier') this.encodeFourier(pass);
       else if (s === 'deltaObject') this.encodeDelta(pass, 'object');
       else if (s === 'deltaProbe') this.encodeDelta(pass, 'probe');

@@ -58,6 +58,17 @@ for (const [modes, chunk, subpixel] of CASES) {
       expect(relL2(got, ref), `seed ${seed}`).toBeLessThan(1e-6);
     });
 
+    it('fused model + FFT row pass (then the column pass) = F(P·S_j O)', async () => {
+      const seed = freshSeed();
+      const { ctx, engine, obj, probe, n, h, w, cols } = await setup(seed, modes, chunk, 'dm', subpixel);
+      ctx.fill(engine.gpuBuffers.x);
+      await engine.runStages(['model+fft']);
+      const got = await ctx.readF32(engine.gpuBuffers.x, 2 * n * modes * h * w);
+      const ref = referenceFft2d(refExitModel(obj, cols, probe, modes, h, w, engine.geometry.positions), [n * modes, h, w], 'forward');
+      expect(allFinite(got), `seed ${seed}`).toBe(true);
+      expect(relL2(got, ref), `seed ${seed}`).toBeLessThan(1e-5);
+    });
+
     it('Fourier update (modulus projection with mask) and per-frame Fourier errors', async () => {
       const seed = freshSeed();
       const { ctx, ds, engine, n, h, w } = await setup(seed, modes, chunk, 'dm', subpixel);
