@@ -1,5 +1,5 @@
 /**
- * Ptychography benchmark (`node dist/bench/ptycho.js [--iterations N] [--large] [--skip-cpu]`):
+ * Ptychography benchmark (`node dist/bench/ptycho.js [--iterations N] [--large] [--skip-cpu] [--out FILE]`):
  * - DM seconds per iteration on the real Siemens star (516 × 128², sub-pixel, probe refinement)
  *   and, with --large, on a simulated 1024 × 256² scan; frames per second;
  * - one DM iteration of the float64 CPU TypeScript reference (fft.js) on the Siemens star, in the
@@ -45,7 +45,7 @@ function cpuDmIteration(ds: PtychoDataset): number {
 }
 
 async function main(): Promise<void> {
-  const { values } = parseArgs({ options: { iterations: { type: 'string', default: '20' }, large: { type: 'boolean', default: false }, 'skip-cpu': { type: 'boolean', default: false } } });
+  const { values } = parseArgs({ options: { iterations: { type: 'string', default: '20' }, large: { type: 'boolean', default: false }, 'skip-cpu': { type: 'boolean', default: false }, out: { type: 'string' } } });
   const iterations = Number(values.iterations);
   const ctx = await GpuContext.acquire();
   const rows: Array<Record<string, unknown>> = [];
@@ -53,12 +53,13 @@ async function main(): Promise<void> {
     const star = await loadPtycho(STAR);
     for (const subpixel of [true, false]) {
       const r = await reconstructPtycho(star, { context: ctx, iterations, probeUpdateStart: 1, subpixel });
+      console.log(`siemens star (${subpixel ? 'sub-pixel' : 'whole-pixel'}): ${r.iterationSeconds.map((t) => t.toFixed(2)).join(' ')} s`);
       const med = [...r.iterationSeconds].sort((a, b) => a - b)[Math.floor(iterations / 2)];
       rows.push({ workload: `siemens-star 516×128² DM (${subpixel ? 'sub-pixel, residual-form overlap' : 'whole-pixel'})`, secondsPerIteration: med, framesPerSecond: 516 / med, errorReduction: r.errors[0] / r.errors[iterations - 1] });
     }
     if (values.large) {
       const sim = simulatePtycho({ frame: 256, positions: 1024, photons: 1e8, seed: 1 });
-      const r = await reconstructPtycho(sim.dataset, { context: ctx, iterations: Math.min(iterations, 5), probeUpdateStart: 1 });
+      const r = await reconstructPtycho(sim.dataset, { context: ctx, iterations: Math.min(iterations, 3), probeUpdateStart: 1 });
       const med = [...r.iterationSeconds].sort((a, b) => a - b)[Math.floor(r.iterationSeconds.length / 2)];
       rows.push({ workload: `simulated ${sim.dataset.shape[0]}×256² DM (sub-pixel)`, secondsPerIteration: med, framesPerSecond: sim.dataset.shape[0] / med });
     }
@@ -74,7 +75,7 @@ async function main(): Promise<void> {
     const result = { date: new Date().toISOString(), device: ctx.info.description || ctx.info.device, software: ctx.info.software, cpus: cpus().length, loadavg: loadavg(), iterations, dm: rows, fft: ffts };
     for (const r of rows) console.log(`${String(r.workload).padEnd(72)} ${(r.secondsPerIteration as number).toFixed(3)} s/it  ${(r.framesPerSecond as number).toFixed(0)} frames/s`);
     for (const f of ffts) console.log(`FFT ${f.size}² ×${f.batch}: GPU ${f.gpuGflops.toFixed(2)} GFLOP/s, ${f.gpuGBs.toFixed(2)} GB/s${f.cpuGflops !== undefined ? `; fft.js ${f.cpuGflops.toFixed(2)} GFLOP/s; ×${f.speedup?.toFixed(1)}` : ''}`);
-    const out = join(PACKAGE_ROOT, 'bench', 'results', `ptycho-${result.date.replace(/[:.]/g, '-')}.json`);
+    const out = values.out ?? join(PACKAGE_ROOT, 'bench', 'results', `ptycho-${result.date.replace(/[:.]/g, '-')}.json`);
     await writeFileAtomic(out, new TextEncoder().encode(`${JSON.stringify(result, null, 2)}\n`));
     console.log(`written ${out}`);
   } finally {
