@@ -16,6 +16,7 @@
 // SPW slices share the index arithmetic of every ray step and every voxel (the geometry does
 // not depend on the slice). resid[wid] receives the workgroup's Σ r² over the sweep.
 //#include "tomo/joseph.wgsl"
+//#include "tomo/workgroup_sum.wgsl"
 
 @group(0) @binding(0) var<uniform> p: Params;
 @group(0) @binding(1) var<storage, read> geo: array<AngleGeo>;
@@ -30,8 +31,6 @@
 override WG: u32 = 256;
 override SPW: u32 = 1;       // slices per workgroup (1..4); the slab's slice count is a multiple
 override NORMALISE: u32 = 0; // 0: ART (no column scaling); 1: SART/SIRT
-
-var<workgroup> partial: array<f32, WG>;
 
 @compute @workgroup_size(WG)
 fn sweep(@builtin(local_invocation_index) lid: u32, @builtin(workgroup_id) wid: vec3u) {
@@ -115,11 +114,5 @@ fn sweep(@builtin(local_invocation_index) lid: u32, @builtin(workgroup_id) wid: 
     storageBarrier();
     workgroupBarrier();
   }
-  partial[lid] = rss;
-  workgroupBarrier();
-  for (var h = WG / 2u; h > 0u; h >>= 1u) {
-    if (lid < h) { partial[lid] += partial[lid + h]; }
-    workgroupBarrier();
-  }
-  if (lid == 0u) { resid[wid.x] = partial[0]; }
+  store_workgroup_sum(lid, wid.x, rss);
 }

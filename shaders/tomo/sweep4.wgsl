@@ -7,6 +7,7 @@
 //   q    [groups, block, cols] of vec4f
 // One workgroup owns one slice group.
 //#include "tomo/joseph.wgsl"
+//#include "tomo/workgroup_sum.wgsl"
 
 @group(0) @binding(0) var<uniform> p: Params;
 @group(0) @binding(1) var<storage, read> geo: array<AngleGeo>;
@@ -25,8 +26,6 @@ override NORMALISE: u32 = 0; // 0: ART (no column scaling); 1: SART/SIRT
 override QWG: u32 = 0;
 
 var<workgroup> qw: array<vec4f, max(QWG, 1u)>;
-
-var<workgroup> partial: array<f32, WG>;
 
 @compute @workgroup_size(WG)
 fn sweep(@builtin(local_invocation_index) lid: u32, @builtin(workgroup_id) wid: vec3u) {
@@ -109,11 +108,5 @@ fn sweep(@builtin(local_invocation_index) lid: u32, @builtin(workgroup_id) wid: 
     storageBarrier();
     workgroupBarrier();
   }
-  partial[lid] = rss;
-  workgroupBarrier();
-  for (var h = WG / 2u; h > 0u; h >>= 1u) {
-    if (lid < h) { partial[lid] += partial[lid + h]; }
-    workgroupBarrier();
-  }
-  if (lid == 0u) { resid[wid.x] = partial[0]; }
+  store_workgroup_sum(lid, wid.x, rss);
 }

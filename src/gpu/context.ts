@@ -252,6 +252,16 @@ export class GpuContext {
     this.throwIfFailed(what);
   }
 
+  /**
+   * Sleeps `ms` milliseconds without waiting on the GPU. dawn.node busy-polls the JS thread while
+   * a read-back or `onSubmittedWorkDone` is pending; on a software adapter that polling takes a
+   * CPU core from the adapter's own threads (measured: about a third of lavapipe's throughput on
+   * two cores), so long jobs sleep through most of their expected time before waiting.
+   */
+  async idle(ms: number): Promise<void> {
+    if (ms > 20) await new Promise<void>((r) => setTimeout(r, ms));
+  }
+
   /** Waits for all submitted work; throws on GPU errors. */
   async finish(what = 'GPU work'): Promise<void> {
     await this.queue.onSubmittedWorkDone();

@@ -262,6 +262,7 @@ export async function reconstructFbp(ctx: GpuContext, projections: Volume, geome
       return g;
     };
     const staging = slabs > 1 ? new Float32Array(A * slabRows * cols) : undefined;
+    let lastSlabMs = 0;
     for (let s = 0; s < slabs; s++) {
       const r0 = s * slabRows;
       const nr = Math.min(slabRows, rows - r0);
@@ -283,8 +284,12 @@ export async function reconstructFbp(ctx: GpuContext, projections: Volume, geome
       encodeBackproject(ctx, pass, bpPipe, bg, nr * n * n);
       pass.end();
       timer.resolve(enc);
+      const tSubmit = performance.now();
       ctx.queue.submit([enc.finish()]);
+      // Sleep through most of the slab's expected time first (see GpuContext.idle).
+      await ctx.idle(lastSlabMs > 0 ? 0.9 * lastSlabMs : ctx.info.software ? 1.0e-6 * nr * n * n * A : 0);
       out.data.set(await ctx.readF32(volBuf, nr * n * n), r0 * n * n);
+      lastSlabMs = nr === slabRows ? performance.now() - tSubmit : 0;
       await timer.collect();
       options.onProgress?.({ stage: 'fbp', iteration: s + 1, of: slabs, seconds: secondsSince(t0) });
     }

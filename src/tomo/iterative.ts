@@ -25,6 +25,7 @@
 import { GpuError, InputError } from '../core/errors.js';
 import type { Volume } from '../core/array.js';
 import { secondsSince, type ProgressCallback } from '../core/progress.js';
+import { mulberry32 } from '../core/random.js';
 import type { GpuContext } from '../gpu/context.js';
 import { KernelTimer, type KernelTimes } from '../gpu/timing.js';
 import { checkProjectionShape, type TomoGeometry } from './geometry.js';
@@ -88,16 +89,12 @@ export interface IterativeResult {
 
 const SWEEP_WG = 256;
 
+/** Roughly the fastest lavapipe has been seen to go per voxel, angle and phase (ns); used to sleep, not to decide anything. */
+const SOFTWARE_NS_PER_VOXEL_ANGLE = 1.0;
+
 /** Deterministic permutation of 0..n−1 (Fisher–Yates with a mulberry32 stream). */
 export function seededOrder(n: number, seed: number): Uint32Array {
-  let a = seed >>> 0;
-  const next = () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
+  const next = mulberry32(seed);
   const out = Uint32Array.from({ length: n }, (_, i) => i);
   for (let i = n - 1; i > 0; i--) {
     const j = Math.floor(next() * (i + 1));
@@ -304,6 +301,7 @@ class SweepDevice {
           ],
         });
       }
+      let lastMs = 0;
       for (let it = 0; it < plan.iterations; it++) {
         const table = sweepTable(blocks, block, sweepOrder(nblocks, plan.order, plan.seed, it));
         ctx.queue.writeBuffer(this.orderBuf, 0, table as Uint32Array<ArrayBuffer>);
@@ -317,8 +315,15 @@ class SweepDevice {
         }
         pass.end();
         this.timer.resolve(enc);
+        const tSubmit = performance.now();
         ctx.queue.submit([enc.finish()]);
+        // Sleep through most of the expected iteration time (the previous iteration's) before
+        // the read-back, so dawn.node's busy-polling does not take a core from a CPU adapter.
+        // (The first iteration's guess is a conservative rate for a CPU adapter.)
+        const expectMs = it === 0 ? (ctx.info.software ? SOFTWARE_NS_PER_VOXEL_ANGLE * 1e-6 * 2 * na * (ranges.reduce((t, [a, b]) => t + b - a, 0)) * n * n * 0.5 : 0) : lastMs * 0.9;
+        await ctx.idle(expectMs);
         const partial = await ctx.readF32(residBuf, residWords);
+        lastMs = performance.now() - tSubmit;
         await this.timer.collect();
         let rss = 0;
         for (const slab of slabs) for (let g = 0; g < slab.groups; g++) rss += partial[slab.residOffset + g];

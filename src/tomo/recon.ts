@@ -12,7 +12,7 @@ import { makeGeometry, type TomoGeometry } from './geometry.js';
 import { preprocessProjections } from './preprocess.js';
 import { reconstructFbp } from './fbp.js';
 import type { FilterName, FilterPadding } from './filters.js';
-import { ITERATIVE_ALGORITHMS, reconstructIterative, type IterativeAlgorithm } from './iterative.js';
+import { ITERATIVE_ALGORITHMS, reconstructIterative, type IterativeAlgorithm, type IterativeOptions } from './iterative.js';
 import { findCenter } from './center.js';
 import { copyRowsOut } from './slabs.js';
 
@@ -20,8 +20,12 @@ import { copyRowsOut } from './slabs.js';
 export const TOMO_ALGORITHMS = [...ITERATIVE_ALGORITHMS, 'fbp'] as const;
 export type TomoAlgorithm = IterativeAlgorithm | 'fbp';
 
-/** Options of {@link reconstructTomo}. */
-export interface TomoReconOptions {
+/**
+ * Options of {@link reconstructTomo}; the iterative algorithms' own options (iterations,
+ * relaxation, order, seed, blockSize, nonNegative, initial) mean what they mean in
+ * {@link IterativeOptions}.
+ */
+export interface TomoReconOptions extends Pick<IterativeOptions, 'iterations' | 'relaxation' | 'order' | 'seed' | 'blockSize' | 'nonNegative' | 'initial'> {
   /** 'art', 'sart', 'sirt' or 'fbp'. */
   algorithm: TomoAlgorithm;
   /** Projection angles in degrees, one per projection (TomoPy's direction; see geometry.ts). */
@@ -36,20 +40,6 @@ export interface TomoReconOptions {
   dark?: RealArray;
   /** Take −log of the transmission; default true when a flat field is given, false otherwise (data already line integrals). */
   log?: boolean;
-  /** Iterations (ART/SART default 1, SIRT default 20). */
-  iterations?: number;
-  /** Relaxation (default 1). */
-  relaxation?: number;
-  /** ART/SART angle order; default 'sequential'. */
-  order?: 'sequential' | 'random';
-  /** Seed of the random order. */
-  seed?: number;
-  /** SART angles per block. */
-  blockSize?: number;
-  /** Clamp the volume at zero after every update (iterative algorithms). */
-  nonNegative?: boolean;
-  /** Starting volume for the iterative algorithms. */
-  initial?: Volume;
   /** FBP filter; default 'ramp'. */
   filter?: FilterName | string;
   /** FBP zero padding; default 'auto'. */

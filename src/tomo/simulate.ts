@@ -5,6 +5,7 @@
 import { InputError } from '../core/errors.js';
 import type { Volume } from '../core/array.js';
 import { secondsSince, type ProgressCallback } from '../core/progress.js';
+import { mulberry32 } from '../core/random.js';
 import { makeGeometry } from './geometry.js';
 import { phantomEllipsoids, voxelizePhantom } from './phantom.js';
 import { ellipsoidProjectionsRef } from './reference.js';
@@ -38,17 +39,6 @@ export interface Simulation {
   truth: Volume;
   anglesDeg: Float64Array;
   seconds: number;
-}
-
-function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 /** A Poisson sample of mean `lambda` (Knuth below 30, rounded normal above). */
