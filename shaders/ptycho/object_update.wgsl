@@ -31,7 +31,7 @@ struct Params {
   first: u32,    // 1: start the sums at zero
   last: u32,     // 1: write the object; 0: store the running sums
   c_o: f32,      // object inertia c_O
-  _pad0: u32,
+  amp_max: f32,  // object amplitude clip: |O| ≤ amp_max (0 = off)
   _pad1: u32,
 }
 
@@ -90,11 +90,18 @@ fn main(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_id) lid: ve
     d = den[q] + d;
   }
   if (p.last == 1u) {
+    var o: vec2f;
     if (RESIDUAL) {
-      obj[q] = obj[q] + acc / (p.c_o + d);
+      o = obj[q] + acc / (p.c_o + d);
     } else {
-      obj[q] = (p.c_o * obj[q] + acc) / (p.c_o + d);
+      o = (p.c_o * obj[q] + acc) / (p.c_o + d);
     }
+    // Optional amplitude clip (a physical constraint for transmission objects: |O| ≤ 1).
+    let a = length(o);
+    if (p.amp_max > 0.0 && a > p.amp_max) {
+      o = o * (p.amp_max / a);
+    }
+    obj[q] = o;
   } else {
     num[q] = acc;
     den[q] = d;

@@ -20,7 +20,7 @@ struct Params {
   first: u32,
   last: u32,
   c_p: f32,       // probe inertia c_P
-  _pad0: u32,
+  support: f32,   // probe support radius in pixels around (h/2, w/2); 0 = no support constraint
   _pad1: u32,
   _pad2: u32,
 }
@@ -57,11 +57,19 @@ fn main(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg:
     d = den[i] + d;
   }
   if (p.last == 1u) {
+    var pv: vec2f;
     if (RESIDUAL) {
-      probe[i] = probe[i] + acc / (p.c_p + d);
+      pv = probe[i] + acc / (p.c_p + d);
     } else {
-      probe[i] = (p.c_p * probe[i] + acc) / (p.c_p + d);
+      pv = (p.c_p * probe[i] + acc) / (p.c_p + d);
     }
+    // Optional real-space support: the probe is zero outside a disc around the frame centre.
+    let dy = f32(ry) - f32(p.h / 2u);
+    let dx = f32(rx) - f32(p.w / 2u);
+    if (p.support > 0.0 && dy * dy + dx * dx > p.support * p.support) {
+      pv = vec2f(0.0);
+    }
+    probe[i] = pv;
   } else {
     num[i] = acc;
     den[i] = d;

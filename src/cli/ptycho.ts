@@ -21,6 +21,8 @@ interface ReconFlags {
   beta?: string;
   inner?: string;
   powerBound?: string;
+  objectAmplitudeMax?: string;
+  probeSupport?: string;
   rpie?: string;
   subpixel: boolean;
   shifted?: boolean;
@@ -61,6 +63,8 @@ export function registerPtycho(program: Command): void {
     .option('--beta <b>', 'DM: reflection α (1 = classic DM); RAAR: β (default 0.9); ePIE: object step α')
     .option('--inner <k>', 'object/probe alternations per overlap projection (DM/RAAR, default 1)')
     .option('--power-bound <e>', "DM/RAAR: leave frames whose mean squared amplitude deviation per pixel is below e; 'auto' (default): 0.25 (the Poisson floor) for photon counts, none for non-integer data; 'none'")
+    .option('--object-amplitude-max <a>', 'DM/RAAR: clip the object amplitude to at most a (e.g. 1 for a transmission object)')
+    .option('--probe-support <r>', 'DM/RAAR: zero the probe outside a disc of radius r pixels around the frame centre')
     .option('--rpie <g>', 'ePIE: rPIE mixing γ in (0, 1] (1 = plain ePIE)')
     .option('--no-subpixel', 'round positions to whole pixels')
     .option('--shifted', 'frames are stored with the zero frequency at the centre (default for CXI)')
@@ -106,6 +110,8 @@ export function registerPtycho(program: Command): void {
           innerIterations: flags.inner ? positiveInt(flags.inner, '--inner') : undefined,
           powerBound: flags.powerBound === undefined || flags.powerBound === 'auto' || flags.powerBound === 'none' ? (flags.powerBound as 'auto' | 'none' | undefined) : finiteNumber(flags.powerBound, '--power-bound'),
           rpie: flags.rpie !== undefined ? finiteNumber(flags.rpie, '--rpie') : undefined,
+          objectAmplitudeMax: flags.objectAmplitudeMax !== undefined ? finiteNumber(flags.objectAmplitudeMax, '--object-amplitude-max') : undefined,
+          probeSupport: flags.probeSupport !== undefined ? finiteNumber(flags.probeSupport, '--probe-support') : undefined,
           subpixel: flags.subpixel,
           seed: flags.seed ? Number(flags.seed) : undefined,
           onProgress: (ev) => {

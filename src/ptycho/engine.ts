@@ -88,6 +88,10 @@ export interface DmEngineOptions {
    * (noise-free simulations).
    */
   powerBound?: number | 'auto' | 'none';
+  /** Clip the object amplitude to at most this after each object update (e.g. 1 for a transmission object); default off. */
+  objectAmplitudeMax?: number;
+  /** Probe support: radius in pixels of a disc around the frame centre outside which the probe is set to zero at each probe update; default off. */
+  probeSupport?: number;
   /** Caps the bytes of one storage binding (default: the device's limit); used to test chunking. */
   maxBindingBytes?: number;
   /** Initial object [rows, cols] (default ones); must match the scan geometry. */
@@ -233,8 +237,8 @@ export class DmEngine {
       const waves = (buf: GPUBuffer) => ({ buffer: buf, offset: first * M * hw * 8, size: count * M * hw * 8 });
       const viewU = ctx.uniform(new UniformWriter(8).u32(h).u32(w).u32(M).u32(cols).u32(first).u32(count).u32(0).u32(0).buffer, 'view params');
       const fourU = ctx.uniform(new UniformWriter(12).u32(hw).u32(M).u32(first).u32(count).f32(alpha).f32(a).f32(b).f32(c).f32(pbound ?? 0).f32(1 / maskSum).u32(0).u32(0).buffer, 'fourier params');
-      const objU = ctx.uniform(new UniformWriter(12).u32(rows).u32(cols).u32(h).u32(w).u32(M).u32(tilesX).u32(first).u32(isFirst).u32(isLast).f32(this.inertia.object).u32(0).u32(0).buffer, 'object params');
-      const prU = ctx.uniform(new UniformWriter(12).u32(h).u32(w).u32(M).u32(cols).u32(first).u32(count).u32(isFirst).u32(isLast).f32(this.inertia.probe).u32(0).u32(0).u32(0).buffer, 'probe params');
+      const objU = ctx.uniform(new UniformWriter(12).u32(rows).u32(cols).u32(h).u32(w).u32(M).u32(tilesX).u32(first).u32(isFirst).u32(isLast).f32(this.inertia.object).f32(options.objectAmplitudeMax ?? 0).u32(0).buffer, 'object params');
+      const prU = ctx.uniform(new UniformWriter(12).u32(h).u32(w).u32(M).u32(cols).u32(first).u32(count).u32(isFirst).u32(isLast).f32(this.inertia.probe).f32(options.probeSupport ?? 0).u32(0).u32(0).buffer, 'probe params');
       const rowGroups = (count * M * h) / plan.rowShape.lines;
       const fftU = ctx.uniform(new UniformWriter(4).u32(rowGroups).u32(0).u32(0).u32(0).buffer, 'fft rows params');
       const modelU = ctx.uniform(new UniformWriter(8).u32(h).u32(w).u32(M).u32(cols).u32(first).u32(0).u32(0).u32(0).buffer, 'model params');

@@ -100,7 +100,7 @@ export function refFourierUpdate(X: Arr, Psi: Arr, mag: Arr, mask: Arr | undefin
  * Object half of the overlap projection: O = (c_O·O + Σ S_jᵀ(P̄ψ_j)) / (c_O + Σ S_jᵀ|P|²), or with
  * `residual` the step O += Σ S_jᵀ(P̄(ψ_j − P·S_jO)) / (c_O + Σ S_jᵀ|P|²).
  */
-export function refObjectUpdate(obj: Arr, rows: number, cols: number, probe: Arr, modes: number, h: number, w: number, psiIn: Arr, positions: Arr, cO: number, residual = false): Float64Array {
+export function refObjectUpdate(obj: Arr, rows: number, cols: number, probe: Arr, modes: number, h: number, w: number, psiIn: Arr, positions: Arr, cO: number, residual = false, ampMax = 0): Float64Array {
   let psi: Arr = psiIn;
   if (residual) {
     const model = refExitModel(obj, cols, probe, modes, h, w, positions);
@@ -137,12 +137,17 @@ export function refObjectUpdate(obj: Arr, rows: number, cols: number, probe: Arr
     const keep = residual ? cO + den[q] : cO;
     out[2 * q] = (keep * obj[2 * q] + num[2 * q]) / (cO + den[q]);
     out[2 * q + 1] = (keep * obj[2 * q + 1] + num[2 * q + 1]) / (cO + den[q]);
+    const a = Math.hypot(out[2 * q], out[2 * q + 1]);
+    if (ampMax > 0 && a > ampMax) {
+      out[2 * q] *= ampMax / a;
+      out[2 * q + 1] *= ampMax / a;
+    }
   }
   return out;
 }
 
 /** Probe half: P_m = (c_P·P_m + Σ_j conj(O_j) ψ_jm) / (c_P + Σ_j |O_j|²) (the residual form gives the same value). */
-export function refProbeUpdate(probe: Arr, modes: number, h: number, w: number, obj: Arr, cols: number, psi: Arr, positions: Arr, cP: number): Float64Array {
+export function refProbeUpdate(probe: Arr, modes: number, h: number, w: number, obj: Arr, cols: number, psi: Arr, positions: Arr, cP: number, support = 0): Float64Array {
   const n = positions.length / 2;
   const hw = h * w;
   const num = new Float64Array(2 * modes * hw);
@@ -162,6 +167,11 @@ export function refProbeUpdate(probe: Arr, modes: number, h: number, w: number, 
     const i = 2 * (m * hw + r);
     out[i] = (cP * probe[i] + num[i]) / (cP + den[r]);
     out[i + 1] = (cP * probe[i + 1] + num[i + 1]) / (cP + den[r]);
+    const ry = Math.floor(r / w), rx = r % w;
+    if (support > 0 && (ry - Math.floor(h / 2)) ** 2 + (rx - Math.floor(w / 2)) ** 2 > support * support) {
+      out[i] = 0;
+      out[i + 1] = 0;
+    }
   }
   return out;
 }

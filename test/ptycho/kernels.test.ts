@@ -121,6 +121,36 @@ for (const [modes, chunk, subpixel] of CASES) {
   });
 }
 
+describe('constraints: object amplitude clip and probe support', () => {
+  it('clip |O| ≤ 0.5 after the object update and zero the probe outside a 9-pixel disc, vs float64', async () => {
+    const seed = freshSeed();
+    const ctx = await testContext();
+    const ds = randomDataset(seed, 11, 32, 32);
+    const engine = await DmEngine.create(ctx, ds, { subpixel: false, objectAmplitudeMax: 0.5, probeSupport: 9 });
+    engines.push(engine);
+    const [rows, cols] = engine.geometry.objectShape;
+    const obj = randomArray(2 * rows * cols, seed + 2);
+    const probe = randomArray(2 * 32 * 32, seed + 3);
+    const waves = randomArray(2 * 11 * 32 * 32, seed + 7);
+    const b = engine.gpuBuffers;
+    ctx.queue.writeBuffer(b.obj, 0, obj);
+    ctx.queue.writeBuffer(b.probe, 0, probe);
+    ctx.queue.writeBuffer(b.x, 0, waves);
+    await engine.runStages(['object']);
+    const gotO = await ctx.readF32(b.obj, 2 * rows * cols);
+    const refO = refObjectUpdate(obj, rows, cols, probe, 1, 32, 32, waves, engine.geometry.positions, Math.fround(engine.inertia.object), false, 0.5);
+    expect(relL2(gotO, refO), `seed ${seed}`).toBeLessThan(1e-5);
+    let maxAmp = 0;
+    for (let q = 0; q < rows * cols; q++) maxAmp = Math.max(maxAmp, Math.hypot(gotO[2 * q], gotO[2 * q + 1]));
+    expect(maxAmp).toBeLessThanOrEqual(0.5 + 1e-6);
+    await engine.runStages(['probe']);
+    const gotP = await ctx.readF32(b.probe, 2 * 32 * 32);
+    const refP = refProbeUpdate(probe, 1, 32, 32, refO, cols, waves, engine.geometry.positions, Math.fround(engine.inertia.probe), 9);
+    expect(relL2(gotP, refP), `seed ${seed}`).toBeLessThan(1e-5);
+    expect(gotP[0]).toBe(0);
+  });
+});
+
 describe('incremental residual updates (residual form)', () => {
   it('D −= P·S_j(O − O_old) and D −= (P − P_old)·S_j O, vs float64', async () => {
     const seed = freshSeed();
