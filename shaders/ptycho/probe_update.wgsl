@@ -35,23 +35,20 @@ struct Params {
 
 override WG: u32 = 64;
 override RESIDUAL: bool = false;
+// Entry `main_fused` (residual form, fused with the object half-step just before): `psi` holds D
+// from before the object changed, and D_jm − P_m·S_j(O − O_old) is formed on the fly (O_old bound
+// as `obj_old`), so no separate pass has to bring D up to date when nothing else needs it.
+@group(0) @binding(7) var<storage, read> obj_old: array<vec2f>;     // main_fused only
 
-@compute @workgroup_size(WG)
-fn main(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg: vec3u) {
-  let i = linear_index(gid, nwg, WG);
-  let hw = p.h * p.w;
-  if (i >= p.modes * hw) { return; }
-  let m = i / hw;
-  let r = i - m * hw;
-  let ry = r / p.w;
-  let rx = r - ry * p.w;
-  var acc = vec2f(0.0);
-  var d = 0.0;
-  for (var k = 0u; k < p.n_frames; k++) {
-    let v = object_view(pos[p.frame0 + k], ry, rx, p.cols);
-    acc += cmul_conj(psi[(k * p.modes + m) * hw + r], v);
-    d += cabs2(v);
-  }
+fn old_object_view(fp: FramePos, ry: u32, rx: u32, cols: u32) -> vec2f {
+  let b = view_base(fp, ry, rx, cols);
+  return bilinear(obj_old[b], obj_old[b + 1u], obj_old[b + cols], obj_old[b + cols + 1u], fp);
+}
+
+// Adds the chunk's sums to the carried ones and, in the last chunk, writes the probe.
+fn finish(i: u32, ry: u32, rx: u32, acc_in: vec2f, d_in: f32) {
+  var acc = acc_in;
+  var d = d_in;
   if (p.first == 0u) {
     acc = num[i] + acc;
     d = den[i] + d;
@@ -74,4 +71,45 @@ fn main(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg:
     num[i] = acc;
     den[i] = d;
   }
+}
+
+@compute @workgroup_size(WG)
+fn main(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg: vec3u) {
+  let i = linear_index(gid, nwg, WG);
+  let hw = p.h * p.w;
+  if (i >= p.modes * hw) { return; }
+  let m = i / hw;
+  let r = i - m * hw;
+  let ry = r / p.w;
+  let rx = r - ry * p.w;
+  var acc = vec2f(0.0);
+  var d = 0.0;
+  for (var k = 0u; k < p.n_frames; k++) {
+    let v = object_view(pos[p.frame0 + k], ry, rx, p.cols);
+    acc += cmul_conj(psi[(k * p.modes + m) * hw + r], v);
+    d += cabs2(v);
+  }
+  finish(i, ry, rx, acc, d);
+}
+
+@compute @workgroup_size(WG)
+fn main_fused(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg: vec3u) {
+  let i = linear_index(gid, nwg, WG);
+  let hw = p.h * p.w;
+  if (i >= p.modes * hw) { return; }
+  let m = i / hw;
+  let r = i - m * hw;
+  let ry = r / p.w;
+  let rx = r - ry * p.w;
+  let pm = probe[i];
+  var acc = vec2f(0.0);
+  var d = 0.0;
+  for (var k = 0u; k < p.n_frames; k++) {
+    let fp = pos[p.frame0 + k];
+    let v = object_view(fp, ry, rx, p.cols);
+    let dj = psi[(k * p.modes + m) * hw + r] - cmul(pm, v - old_object_view(fp, ry, rx, p.cols));
+    acc += cmul_conj(dj, v);
+    d += cabs2(v);
+  }
+  finish(i, ry, rx, acc, d);
 }

@@ -118,6 +118,8 @@ interface Chunk {
   fourier: GPUBindGroup;
   object: GPUBindGroup;
   probe: GPUBindGroup;
+  /** Probe half-step fused with the residual update of the object half-step (residual form). */
+  probeFused?: GPUBindGroup;
   tilesX: number;
   tilesY: number;
   buffers: GPUBuffer[];
@@ -154,7 +156,7 @@ export class DmEngine {
   private readonly probeOld?: GPUBuffer;
   private readonly err: GPUBuffer;
   private readonly errStaging: GPUBuffer;
-  private readonly pipes: Record<'view' | 'rowsModel' | 'deltaObject' | 'deltaProbe' | 'fourier' | 'object' | 'probe' | 'prep', GPUComputePipeline>;
+  private readonly pipes: Record<'view' | 'rowsModel' | 'deltaObject' | 'deltaProbe' | 'fourier' | 'object' | 'probe' | 'probeFused' | 'prep', GPUComputePipeline>;
   private started = false;
   private destroyed = false;
 
@@ -259,6 +261,7 @@ export class DmEngine {
         deltaProbe: this.probeOld ? ctx.bind(pipes.deltaProbe, [viewU, waves(this.x), this.probe, this.obj, pos, this.probeOld], 'delta probe') : undefined,
         object: ctx.bind(pipes.object, [objU, this.obj, this.probe, waves(this.x), pos, tStart, tFrames, objNum, objDen], 'object'),
         probe: ctx.bind(pipes.probe, [prU, this.probe, this.obj, waves(this.x), pos, prNum, prDen], 'probe'),
+        probeFused: this.objOld ? ctx.bind(pipes.probeFused, [prU, this.probe, this.obj, waves(this.x), pos, prNum, prDen, this.objOld], 'probe fused') : undefined,
         tilesX,
         tilesY,
         buffers: bufs,
@@ -298,6 +301,7 @@ export class DmEngine {
       fourier: await ctx.pipelines.getChecked({ shader: 'ptycho/fourier_update.wgsl', entry: 'main', constants: { WG: WG_FOURIER, POWER_BOUND: resolvePowerBound(options.powerBound, dataset.frames) !== undefined ? 1 : 0, X_OUT_DIFF: R } }),
       object: await ctx.pipelines.getChecked({ shader: 'ptycho/object_update.wgsl', entry: 'main', constants: { TILE, RESIDUAL: R } }),
       probe: await ctx.pipelines.getChecked({ shader: 'ptycho/probe_update.wgsl', entry: 'main', constants: { WG: WG_PROBE, RESIDUAL: R } }),
+      probeFused: await ctx.pipelines.getChecked({ shader: 'ptycho/probe_update.wgsl', entry: 'main_fused', constants: { WG: WG_PROBE, RESIDUAL: 1 } }),
       prep: await ctx.pipelines.getChecked({ shader: 'ptycho/prepare.wgsl', entry: 'sqrt_inplace', constants: { WG: WG_PREP } }),
     };
     return ctx.checked('setting up the difference map', () => new DmEngine(ctx, dataset, { ...options, modes, exactOverlap: exact }, pipes, plan));
@@ -351,12 +355,12 @@ export class DmEngine {
     }
   }
 
-  /** Records the probe half of the overlap projection. */
-  private encodeProbe(pass: GPUComputePassEncoder): void {
+  /** Records the probe half of the overlap projection (`fused`: with the object step's residual update on the fly). */
+  private encodeProbe(pass: GPUComputePassEncoder, fused = false): void {
     const maxPerDim = this.ctx.device.limits.maxComputeWorkgroupsPerDimension;
     for (const c of this.chunks) {
-      pass.setPipeline(this.pipes.probe);
-      pass.setBindGroup(0, c.probe);
+      pass.setPipeline(fused ? this.pipes.probeFused : this.pipes.probe);
+      pass.setBindGroup(0, fused ? c.probeFused! : c.probe);
       const [gx, gy] = grid1d(this.modes * this.hw, WG_PROBE, maxPerDim);
       pass.dispatchWorkgroups(gx, gy);
     }
@@ -392,14 +396,16 @@ export class DmEngine {
         pass = enc.beginComputePass({ label: 'dm overlap' });
       }
       this.encodeObject(pass);
-      if (updateProbe || more) this.encodeDelta(pass, 'object');
+      // Last half-step pair: the probe kernel applies the object step to D on the fly.
+      const fuse = this.exactOverlap && updateProbe && !more;
+      if ((updateProbe || more) && !fuse) this.encodeDelta(pass, 'object');
       if (updateProbe) {
         if (this.exactOverlap && more) {
           pass.end();
           enc.copyBufferToBuffer(this.probe, 0, this.probeOld!, 0, this.probe.size);
           pass = enc.beginComputePass({ label: 'dm overlap' });
         }
-        this.encodeProbe(pass);
+        this.encodeProbe(pass, fuse);
         if (more) this.encodeDelta(pass, 'probe');
       }
     }
@@ -416,7 +422,7 @@ export class DmEngine {
   }
 
   /** Stages of one iteration, for tests of single kernels. */
-  static readonly STAGES = ['view', 'fft', 'model+fft', 'fourier', 'ifft', 'object', 'probe', 'deltaObject', 'deltaProbe'] as const;
+  static readonly STAGES = ['view', 'fft', 'model+fft', 'fourier', 'ifft', 'object', 'probe', 'deltaObject', 'deltaProbe', 'probeFused'] as const;
 
   /**
    * @internal Runs the named stages once, in order, in one submit (tests of single kernels).
@@ -443,6 +449,7 @@ export class DmEngine {
       else if (s === 'fourier') this.encodeFourier(pass);
       else if (s === 'deltaObject') this.encodeDelta(pass, 'object');
       else if (s === 'deltaProbe') this.encodeDelta(pass, 'probe');
+      else if (s === 'probeFused') this.encodeProbe(pass, true);
       else if (s === 'object') this.encodeObject(pass);
       else this.encodeProbe(pass);
       if (timer) pass.end();
