@@ -64,6 +64,11 @@ export interface IterativeOptions {
    * then the next is uploaded.
    */
   deviceMemoryBytes?: number;
+  /**
+   * Voxel-angle updates per sweep dispatch; default 2^28 on GPUs (so no dispatch trips a desktop
+   * driver's watchdog), unlimited on CPU adapters (one dispatch per iteration).
+   */
+  maxDispatchVoxelAngles?: number;
 }
 
 /** Default device memory budget per wave of slabs. */
@@ -142,10 +147,27 @@ interface Slab {
   data: GPUBuffer;
   vol: GPUBuffer;
   q: GPUBuffer;
-  params: GPUBuffer;
+  /** One uniform and bind group per dispatch: block positions [t0, t0 + count) of the sweep. */
+  params: GPUBuffer[];
+  binds: GPUBindGroup[];
   groups: number;
-  residOffset: number;
-  bind?: GPUBindGroup;
+  /** Where each dispatch's per-workgroup residuals go in the residual buffer (words). */
+  residOffsets: number[];
+}
+
+/**
+ * Voxel-angle updates one sweep dispatch may do on a GPU (the sweep of an iteration is cut into
+ * several dispatches so none runs long enough to trip a desktop driver's watchdog). A CPU
+ * adapter has no watchdog and runs an iteration as one dispatch.
+ */
+const GPU_DISPATCH_VOXEL_ANGLES = 2 ** 28;
+
+/** Block-position ranges [t0, t0 + count) cutting a sweep of `nblocks` blocks into dispatches. */
+export function sweepChunks(nblocks: number, voxelAnglesPerBlock: number, limit: number): Array<[number, number]> {
+  const per = Math.max(1, Math.floor(limit / Math.max(1, voxelAnglesPerBlock)));
+  const out: Array<[number, number]> = [];
+  for (let t0 = 0; t0 < nblocks; t0 += per) out.push([t0, Math.min(per, nblocks - t0)]);
+  return out;
 }
 
 /** What one reconstruction needs, whatever device runs it. */
@@ -187,7 +209,7 @@ class SweepDevice {
   /** Largest number of rows one binding can hold. */
   private readonly bindRows: number;
 
-  constructor(readonly ctx: GpuContext, readonly plan: SweepPlan, slicesPerWorkgroup?: number, maxBindingBytes?: number) {
+  constructor(readonly ctx: GpuContext, readonly plan: SweepPlan, slicesPerWorkgroup?: number, maxBindingBytes?: number, readonly maxDispatch?: number) {
     const { geometry, block } = plan;
     const perRow = Math.max(geometry.n * geometry.n, geometry.anglesDeg.length * geometry.cols, block * geometry.cols) * 4;
     this.bindRows = Math.floor(Math.min(maxBindingBytes ?? ctx.maxBinding, ctx.maxBinding) / perRow);
@@ -268,12 +290,16 @@ class SweepDevice {
         const s = r1 - r0;
         const padded = Math.ceil(s / spw) * spw;
         const proj = new SlabProjector(ctx, geometry, padded);
-        const slab: Slab = { r0, r1, padded, proj, groups: padded / spw, residOffset: residWords } as Slab;
+        const slab: Slab = { r0, r1, padded, proj, groups: padded / spw, residOffsets: [] } as unknown as Slab;
         slabs.push(slab);
         slab.data = ctx.createStorage(na * padded * cols * 4, 'tomo data slab');
         slab.vol = ctx.createStorage(padded * n * n * 4, 'tomo volume slab');
         slab.q = ctx.createStorage(padded * block * cols * 4, 'tomo sweep corrections');
-        slab.params = proj.params(0, nblocks, { relax: plan.relax, lo: plan.lo, block });
+        const voxelAnglesPerBlock = padded * n * n * block;
+        const limit = this.maxDispatch ?? (ctx.info.software ? Infinity : GPU_DISPATCH_VOXEL_ANGLES);
+        const chunks = sweepChunks(nblocks, voxelAnglesPerBlock, limit);
+        slab.params = chunks.map(([t0, count]) => proj.params(t0, count, { relax: plan.relax, lo: plan.lo, block }));
+        slab.binds = [];
         if (packed) {
           ctx.queue.writeBuffer(slab.data, 0, packSlices4(projections.data, na, rows, cols, r0, r1));
           if (plan.initial) ctx.queue.writeBuffer(slab.vol, 0, packSlices4(plan.initial.data, 1, rows, n * n, r0, r1));
@@ -288,18 +314,25 @@ class SweepDevice {
             ctx.queue.writeBuffer(slab.vol, 0, init.buffer, init.byteOffset, init.byteLength);
           }
         }
-        residWords += Math.ceil((slab.groups * 4) / 256) * 64; // 256-byte aligned bindings
+        for (let c = 0; c < chunks.length; c++) {
+          slab.residOffsets.push(residWords);
+          residWords += Math.ceil((slab.groups * 4) / 256) * 64; // 256-byte aligned bindings
+        }
       }
       residBuf = ctx.createStorage(residWords * 4, 'tomo sweep residuals');
       for (const slab of slabs) {
-        slab.bind = ctx.device.createBindGroup({
-          label: 'tomo sweep',
-          layout: this.pipeline.getBindGroupLayout(0),
-          entries: [
-            ...[slab.params, slab.proj.geo, this.orderBuf, slab.data, this.rowscale, this.colscale, slab.vol, slab.q].map((buffer, i): GPUBindGroupEntry => ({ binding: i, resource: { buffer } })),
-            { binding: 8, resource: { buffer: residBuf, offset: slab.residOffset * 4, size: slab.groups * 4 } },
-          ],
-        });
+        for (const [c, params] of slab.params.entries()) {
+          slab.binds.push(
+            ctx.device.createBindGroup({
+              label: 'tomo sweep',
+              layout: this.pipeline.getBindGroupLayout(0),
+              entries: [
+                ...[params, slab.proj.geo, this.orderBuf, slab.data, this.rowscale, this.colscale, slab.vol, slab.q].map((buffer, i): GPUBindGroupEntry => ({ binding: i, resource: { buffer } })),
+                { binding: 8, resource: { buffer: residBuf!, offset: slab.residOffsets[c] * 4, size: slab.groups * 4 } },
+              ],
+            }),
+          );
+        }
       }
       let lastMs = 0;
       for (let it = 0; it < plan.iterations; it++) {
@@ -310,8 +343,10 @@ class SweepDevice {
         const pass = this.timer.beginPass(enc, plan.algorithm);
         pass.setPipeline(this.pipeline);
         for (const slab of slabs) {
-          pass.setBindGroup(0, slab.bind!);
-          pass.dispatchWorkgroups(slab.groups);
+          for (const bind of slab.binds) {
+            pass.setBindGroup(0, bind);
+            pass.dispatchWorkgroups(slab.groups);
+          }
         }
         pass.end();
         this.timer.resolve(enc);
@@ -326,7 +361,7 @@ class SweepDevice {
         lastMs = performance.now() - tSubmit;
         await this.timer.collect();
         let rss = 0;
-        for (const slab of slabs) for (let g = 0; g < slab.groups; g++) rss += partial[slab.residOffset + g];
+        for (const slab of slabs) for (const off of slab.residOffsets) for (let g = 0; g < slab.groups; g++) rss += partial[off + g];
         onIteration(it, rss);
       }
       for (const slab of slabs) {
@@ -335,7 +370,7 @@ class SweepDevice {
       }
     } finally {
       for (const slab of slabs) {
-        for (const b of [slab.data, slab.vol, slab.q, slab.params]) b?.destroy();
+        for (const b of [slab.data, slab.vol, slab.q, ...(slab.params ?? [])]) b?.destroy();
         slab.proj.destroy();
       }
       residBuf?.destroy();
@@ -417,7 +452,7 @@ export async function reconstructIterative(ctx: GpuContext | readonly GpuContext
   let bss = 0;
   for (let i = 0; i < projections.data.length; i++) bss += projections.data[i] * projections.data[i];
 
-  const workers = devices.map((d) => new SweepDevice(d, plan, options.slicesPerWorkgroup, options.maxBindingBytes));
+  const workers = devices.map((d) => new SweepDevice(d, plan, options.slicesPerWorkgroup, options.maxBindingBytes, options.maxDispatchVoxelAngles));
   const out = new Float32Array(rows * n * n);
   const rss = new Float64Array(iterations);
   const reported = new Int32Array(iterations);
