@@ -78,5 +78,7 @@ export { writePtychoResult, ptychoMetrics } from './ptycho/output.js';
 export { simulatePtycho, writeSimulation, phantomObject, defocusedPinhole, fermatSpiral } from './ptycho/simulate.js';
 export type { SimulateOptions as PtychoSimulateOptions, SimulatedScan } from './ptycho/simulate.js';
 export { objectError, probeError, illuminatedRegion } from './ptycho/metrics.js';
+export { probeGuess } from './ptycho/probe.js';
+export type { ProbeGuessKind } from './ptycho/probe.js';
 export { Fft2dPlan, fft2d } from './fft/plan.js';
 export type { FftDirection, Fft2dOptions } from './fft/plan.js';

@@ -8,6 +8,7 @@ import { loadPtycho, type LoadOptions } from '../ptycho/load.js';
 import { reconstructPtycho, type PtychoAlgorithm } from '../ptycho/recon.js';
 import { writePtychoResult } from '../ptycho/output.js';
 import { simulatePtycho, writeSimulation } from '../ptycho/simulate.js';
+import { probeGuess, type ProbeGuessKind } from '../ptycho/probe.js';
 import { finiteNumber, gpuOptionsFrom, positiveInt, type GlobalOptions } from './common.js';
 import { Reporter } from './output.js';
 
@@ -22,6 +23,8 @@ interface ReconFlags {
   inner?: string;
   powerBound?: string;
   objectAmplitudeMax?: string;
+  probeGuess?: string;
+  probeDiameter?: string;
   probeSupport?: string;
   rpie?: string;
   subpixel: boolean;
@@ -56,6 +59,8 @@ export function registerPtycho(program: Command): void {
     .description('reconstruct object and probe from an npy folder, a CXI file or a TIFF stack (+ --positions)')
     .option('--positions <file>', 'positions file: CSV "row,col" in object pixels, or .npy [n, 2]')
     .option('--probe <file>', 'initial probe .npy (complex [h, w] or [modes, h, w])')
+    .option('--probe-guess <kind>', 'initial probe instead of the file one: disc, gaussian or pinhole (default without a probe file: disc)')
+    .option('--probe-diameter <px>', 'diameter (disc, pinhole) or FWHM (gaussian) of the probe guess in pixels (default: half the frame)')
     .option('-a, --algorithm <name>', 'dm, raar or epie', 'dm')
     .option('-n, --iterations <n>', 'iterations', '50')
     .option('--probe-update-start <k>', 'first iteration (0-based) that updates the probe', '1')
@@ -95,7 +100,10 @@ export function registerPtycho(program: Command): void {
       };
       const dataset = await loadPtycho(input, load);
       const [n, h, w] = dataset.shape;
-      out.info(`${input}: ${n} frames of ${h}×${w}${dataset.mask ? `, ${dataset.mask.length - dataset.mask.reduce((a, b) => a + b, 0)} masked pixels` : ''}${dataset.probe ? ', probe from file' : ''}`);
+      if (flags.probeGuess || flags.probeDiameter) {
+        dataset.probe = probeGuess((flags.probeGuess ?? 'disc') as ProbeGuessKind, h, w, flags.probeDiameter ? finiteNumber(flags.probeDiameter, '--probe-diameter') : undefined);
+      }
+      out.info(`${input}: ${n} frames of ${h}×${w}${dataset.mask ? `, ${dataset.mask.length - dataset.mask.reduce((a, b) => a + b, 0)} masked pixels` : ''}${flags.probeGuess || flags.probeDiameter ? `, ${flags.probeGuess ?? 'disc'} probe guess` : dataset.probe ? ', probe from file' : ', disc probe guess'}`);
       const ctx = await GpuContext.acquire(gpuOptionsFrom(g));
       try {
         out.info(`device: ${ctx.info.description || ctx.info.device}${ctx.info.software ? ' (software)' : ''}`);

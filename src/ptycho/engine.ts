@@ -33,6 +33,7 @@ import { InputError } from '../core/errors.js';
 import type { ComplexArray } from '../core/array.js';
 import { type PtychoDataset, meanFrameSum, validateDataset } from './dataset.js';
 import { type ScanGeometry, packPositions, scanGeometry, tileFrameLists, frameChunks } from './scan.js';
+import { probeGuess } from './probe.js';
 
 /** Which member of the difference-map family to run. */
 export type DmVariant = 'dm' | 'raar';
@@ -517,14 +518,7 @@ export function initialProbeModes(dataset: PtychoDataset, modes: number, scale: 
   const out = new Float32Array(2 * modes * hw);
   const given = dataset.probe;
   const givenModes = given ? (given.shape.length === 3 ? given.shape[0] : 1) : 0;
-  if (given) out.set(given.data.subarray(0, 2 * Math.min(modes, givenModes) * hw));
-  else {
-    const r0 = Math.min(h, w) / 4;
-    for (let y = 0; y < h; y++) for (let x = 0; x < w; x++) {
-      const d = Math.hypot(y - h / 2, x - w / 2);
-      out[2 * (y * w + x)] = d <= r0 ? 1 : 0;
-    }
-  }
+  out.set((given ?? probeGuess('disc', h, w)).data.subarray(0, 2 * Math.min(modes, Math.max(1, givenModes)) * hw));
   const power = (m: number) => {
     let s = 0;
     for (let i = 2 * m * hw; i < 2 * (m + 1) * hw; i++) s += out[i] * out[i];

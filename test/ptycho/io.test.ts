@@ -192,3 +192,23 @@ describe('bad input: each an InputError naming the file', () => {
     expect(() => validateDataset(ds)).not.toThrow();
   });
 });
+
+describe('probe guesses', () => {
+  it('disc (diameter), gaussian (FWHM) and pinhole (ring structure), centred; bad kinds are InputErrors', async () => {
+    const { probeGuess } = await import('../../src/ptycho/probe.js');
+    const disc = probeGuess('disc', 64, 64, 20);
+    expect(disc.shape).toEqual([64, 64]);
+    expect(disc.data[2 * (32 * 64 + 32)]).toBe(1);
+    expect(disc.data[2 * (32 * 64 + 32 + 10)]).toBe(1);
+    expect(disc.data[2 * (32 * 64 + 32 + 11)]).toBe(0);
+    const g = probeGuess('gaussian', 64, 64, 20);
+    expect(g.data[2 * (32 * 64 + 32 + 10)]).toBeCloseTo(0.5, 6); // half maximum at FWHM/2
+    const p = probeGuess('pinhole', 64, 64, 20);
+    let power = 0;
+    for (const v of p.data) power += v * v;
+    expect(power).toBeGreaterThan(0);
+    expect(Math.hypot(p.data[2 * (32 * 64 + 32)], p.data[2 * (32 * 64 + 32) + 1])).toBeGreaterThan(Math.hypot(p.data[0], p.data[1]));
+    await expectInputError(() => probeGuess('square' as 'disc', 64, 64), '--probe-guess', /unknown probe guess/);
+    await expectInputError(() => probeGuess('disc', 64, 64, -1), '--probe-diameter', /diameter/);
+  });
+});
