@@ -4,7 +4,8 @@
  * batched approximation. One iteration is one submit of n chains of small dispatches (view,
  * FFT, modulus, inverse FFT, maxima, update, step counter) and one await for the errors.
  *
- * Restrictions (documented): one probe mode; positions rounded to whole pixels.
+ * Restrictions (documented): one probe mode; positions rounded to whole pixels; all frames must
+ * fit one storage binding (DM/RAAR chunk them).
  */
 import type { GpuContext } from '../gpu/context.js';
 import { Fft2dPlan } from '../fft/plan.js';
@@ -117,7 +118,10 @@ export class EpieEngine {
   static async create(ctx: GpuContext, dataset: PtychoDataset, options: EpieEngineOptions & { modes?: number } = {}): Promise<EpieEngine> {
     validateDataset(dataset);
     if ((options.modes ?? 1) !== 1) throw new InputError('ePIE runs with one probe mode; use --algorithm dm for mixed states', '--probe-modes');
-    const [, h, w] = dataset.shape;
+    const [n, h, w] = dataset.shape;
+    if (n * h * w * 4 > ctx.maxBinding) {
+      throw new InputError(`ePIE binds all ${n} frames at once (${((n * h * w * 4) / 2 ** 20).toFixed(0)} MiB), more than this device's storage binding limit (${(ctx.maxBinding / 2 ** 20).toFixed(0)} MiB): use --algorithm dm or raar, which process frames in chunks`, dataset.source);
+    }
     const pipes = {} as Record<Entry, GPUComputePipeline>;
     for (const e of Object.keys(BINDINGS) as Entry[]) pipes[e] = await ctx.pipelines.getChecked({ shader: 'ptycho/epie.wgsl', entry: e, constants: { WG } });
     const prep = await ctx.pipelines.getChecked({ shader: 'ptycho/prepare.wgsl', entry: 'sqrt_inplace', constants: { WG } });
