@@ -85,6 +85,7 @@ export function registerPtycho(program: Command): void {
       const out = new Reporter(g);
       const algorithm = flags.algorithm as PtychoAlgorithm;
       if (!['dm', 'raar', 'epie'].includes(algorithm)) throw new InputError(`unknown algorithm '${flags.algorithm}' (dm, raar or epie)`, '--algorithm');
+      if (/\.(cxi|h5|hdf5)$/i.test(flags.output)) throw new InputError('writing a CXI/HDF5 result file is not supported yet: give an output folder (object.npy, probe.npy, TIFF, PNG, metrics.json)', flags.output);
       const iterations = positiveInt(flags.iterations, '--iterations');
       const probeUpdateStart = Number(flags.probeUpdateStart);
       if (!Number.isInteger(probeUpdateStart) || probeUpdateStart < 0) throw new InputError(`expected a non-negative integer, got '${flags.probeUpdateStart}'`, '--probe-update-start');

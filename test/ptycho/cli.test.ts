@@ -45,5 +45,9 @@ describe('webrecon ptycho', () => {
     const a = await runCli(['ptycho', 'recon', join(dir, 'sim2'), '--algorithm', 'nope', '-o', join(dir, 'x')]);
     expect(a.code, show(a)).toBe(2);
     expect(a.stderr).toContain('--algorithm');
+    const c = await runCli(['ptycho', 'recon', join(dir, 'sim2'), '-o', join(dir, 'result.cxi')]);
+    expect(c.code, show(c)).toBe(2);
+    expect(c.stderr).toContain('result.cxi');
+    expect(existsSync(join(dir, 'result.cxi'))).toBe(false);
   }, 240_000);
 });
