@@ -160,6 +160,8 @@ export class DmEngine {
   private readonly pipes: Record<'view' | 'rowsModel' | 'deltaObject' | 'deltaProbe' | 'fourier' | 'object' | 'probe' | 'probeFused' | 'prep', GPUComputePipeline>;
   private started = false;
   private destroyed = false;
+  /** Wall time of the last iteration (submit to read-back), for the idle wait on software adapters. */
+  private lastIterationMs = 0;
 
   private constructor(private readonly ctx: GpuContext, dataset: PtychoDataset, options: DmEngineOptions, pipes: DmEngine['pipes'], plan: Fft2dPlan) {
     const [n, h, w] = dataset.shape;
@@ -412,8 +414,13 @@ export class DmEngine {
     }
     pass.end();
     enc.copyBufferToBuffer(this.err, 0, this.errStaging, 0, this.n * 4);
+    const t0 = performance.now();
     ctx.queue.submit([enc.finish()]);
+    // dawn.node busy-polls the JS thread while a read-back is pending, taking a core from a
+    // software adapter: sleep through most of the previous iteration's time first.
+    if (ctx.info.software) await ctx.idle(0.85 * this.lastIterationMs);
     await this.errStaging.mapAsync(GPUMapMode.READ, 0, this.n * 4);
+    this.lastIterationMs = performance.now() - t0;
     const frameErrors = new Float32Array(this.errStaging.getMappedRange(0, this.n * 4).slice(0));
     this.errStaging.unmap();
     ctx.throwIfFailed('difference-map iteration');

@@ -64,6 +64,8 @@ export class EpieEngine {
   private iteration = 0;
   private readonly seed: number;
   private destroyed = false;
+  /** Wall time of the last iteration (submit to read-back), for the idle wait on software adapters. */
+  private lastIterationMs = 0;
 
   private constructor(private readonly ctx: GpuContext, dataset: PtychoDataset, options: EpieEngineOptions, private readonly pipes: Record<Entry, GPUComputePipeline>, private readonly plan: Fft2dPlan) {
     const [n, h, w] = dataset.shape;
@@ -184,8 +186,13 @@ export class EpieEngine {
     }
     pass.end();
     enc.copyBufferToBuffer(this.err, 0, this.errStaging, 0, this.n * 4);
+    const t0 = performance.now();
     ctx.queue.submit([enc.finish()]);
+    // dawn.node busy-polls the JS thread while a read-back is pending, taking a core from a
+    // software adapter: sleep through most of the previous iteration's time first.
+    if (ctx.info.software) await ctx.idle(0.85 * this.lastIterationMs);
     await this.errStaging.mapAsync(GPUMapMode.READ, 0, this.n * 4);
+    this.lastIterationMs = performance.now() - t0;
     const frameErrors = new Float32Array(this.errStaging.getMappedRange(0, this.n * 4).slice(0));
     this.errStaging.unmap();
     ctx.throwIfFailed('ePIE iteration');
