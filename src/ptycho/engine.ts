@@ -171,10 +171,10 @@ export class DmEngine {
   private readonly pipes: Record<'view' | 'rowsModel' | 'deltaObject' | 'deltaProbe' | 'fourier' | 'object' | 'probe' | 'probeFused' | 'prep', GPUComputePipeline>;
   private started = false;
   private destroyed = false;
-  /** Wall time of the last iteration (submit to read-back), for the idle wait on software adapters. */
-  private lastIterationMs = 0;
-  /** Wall time of the last timed runStages call (profiling only). */
-  private lastStagesMs = 0;
+  /** Expected iteration time, for the idle wait on software adapters. */
+  private readonly idle = new IdleEstimator();
+  /** Expected time of a timed runStages call (profiling only). */
+  private readonly stagesIdle = new IdleEstimator();
 
   private constructor(private readonly ctx: GpuContext, dataset: PtychoDataset, options: DmEngineOptions, pipes: DmEngine['pipes'], plan: Fft2dPlan) {
     const [n, h, w] = dataset.shape;
@@ -431,10 +431,11 @@ export class DmEngine {
     const t0 = performance.now();
     ctx.queue.submit([enc.finish()]);
     // dawn.node busy-polls the JS thread while a read-back is pending, taking a core from a
-    // software adapter: sleep through most of the previous iteration's time first.
-    if (ctx.info.software) await ctx.idle(0.85 * this.lastIterationMs);
+    // software adapter: sleep through most of the expected time first.
+    const slept = ctx.info.software ? this.idle.sleepMs() : 0;
+    await ctx.idle(slept);
     await this.errStaging.mapAsync(GPUMapMode.READ, 0, this.n * 4);
-    this.lastIterationMs = performance.now() - t0;
+    this.idle.record(slept, performance.now() - t0);
     const frameErrors = new Float32Array(this.errStaging.getMappedRange(0, this.n * 4).slice(0));
     this.errStaging.unmap();
     ctx.throwIfFailed('difference-map iteration');
@@ -479,10 +480,11 @@ export class DmEngine {
     if (!timer) pass.end();
     else timer.resolve(enc);
     this.ctx.queue.submit([enc.finish()]);
-    if (this.ctx.info.software && timer) await this.ctx.idle(0.85 * this.lastStagesMs);
+    const slept = this.ctx.info.software && timer ? this.stagesIdle.sleepMs() : 0;
     const t0 = performance.now();
+    await this.ctx.idle(slept);
     await this.ctx.finish('dm stages');
-    this.lastStagesMs += performance.now() - t0;
+    this.stagesIdle.record(slept, performance.now() - t0);
     if (timer) await timer.collect();
     this.started = true;
   }
@@ -523,6 +525,25 @@ export function resolvePowerBound(option: number | 'auto' | 'none' | undefined, 
   }
   for (let i = 0; i < frames.length; i++) if (!Number.isInteger(frames[i])) return undefined;
   return 0.25;
+}
+
+/**
+ * How long to sleep after a submit before waiting for its read-back on a software adapter (where
+ * dawn.node's busy polling would take a CPU core from the adapter). Starts at zero; then 85 % of
+ * the last submit-to-read-back time, shrinking by a quarter whenever the wait after the sleep was
+ * negligible (the work had finished while sleeping), so it settles just under the true time.
+ */
+export class IdleEstimator {
+  private next = 0;
+  /** Milliseconds to sleep now. */
+  sleepMs(): number {
+    return this.next;
+  }
+  /** Records one submit: how long it slept and the whole submit-to-read-back time. */
+  record(sleptMs: number, totalMs: number): void {
+    const waited = totalMs - sleptMs;
+    this.next = sleptMs > 0 && waited < 2 ? 0.75 * sleptMs : 0.85 * totalMs;
+  }
 }
 
 /** True when some position has a fractional part (as float32, the precision kernels see). */

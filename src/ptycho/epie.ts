@@ -14,7 +14,7 @@ import { InputError } from '../core/errors.js';
 import type { ComplexArray } from '../core/array.js';
 import { type PtychoDataset, validateDataset } from './dataset.js';
 import { type ScanGeometry, scanGeometry, seededPermutation } from './scan.js';
-import { initialProbeModes } from './engine.js';
+import { IdleEstimator, initialProbeModes } from './engine.js';
 
 /** Options of the ePIE engine. */
 export interface EpieEngineOptions {
@@ -64,8 +64,7 @@ export class EpieEngine {
   private iteration = 0;
   private readonly seed: number;
   private destroyed = false;
-  /** Wall time of the last iteration (submit to read-back), for the idle wait on software adapters. */
-  private lastIterationMs = 0;
+  private readonly idle = new IdleEstimator();
 
   private constructor(private readonly ctx: GpuContext, dataset: PtychoDataset, options: EpieEngineOptions, private readonly pipes: Record<Entry, GPUComputePipeline>, private readonly plan: Fft2dPlan) {
     const [n, h, w] = dataset.shape;
@@ -188,11 +187,11 @@ export class EpieEngine {
     enc.copyBufferToBuffer(this.err, 0, this.errStaging, 0, this.n * 4);
     const t0 = performance.now();
     ctx.queue.submit([enc.finish()]);
-    // dawn.node busy-polls the JS thread while a read-back is pending, taking a core from a
-    // software adapter: sleep through most of the previous iteration's time first.
-    if (ctx.info.software) await ctx.idle(0.85 * this.lastIterationMs);
+    // dawn.node busy-polls the JS thread while a read-back is pending (see IdleEstimator).
+    const slept = ctx.info.software ? this.idle.sleepMs() : 0;
+    await ctx.idle(slept);
     await this.errStaging.mapAsync(GPUMapMode.READ, 0, this.n * 4);
-    this.lastIterationMs = performance.now() - t0;
+    this.idle.record(slept, performance.now() - t0);
     const frameErrors = new Float32Array(this.errStaging.getMappedRange(0, this.n * 4).slice(0));
     this.errStaging.unmap();
     ctx.throwIfFailed('ePIE iteration');
