@@ -9,6 +9,7 @@
  * weighted by its share Δθ of the half circle ({@link angleWeights}), so a uniform disc of
  * attenuation μ per voxel length reconstructs to μ.
  */
+import { availableParallelism } from 'node:os';
 import type { GpuContext } from '../gpu/context.js';
 import { grid1d, UniformWriter } from '../gpu/dispatch.js';
 import { KernelTimer, type KernelTimes } from '../gpu/timing.js';
@@ -287,7 +288,8 @@ export async function reconstructFbp(ctx: GpuContext, projections: Volume, geome
       const tSubmit = performance.now();
       ctx.queue.submit([enc.finish()]);
       // Sleep through most of the slab's expected time first (see GpuContext.idle).
-      await ctx.idle(lastSlabMs > 0 ? 0.9 * lastSlabMs : ctx.info.software ? 1.0e-6 * nr * n * n * A : 0);
+      // (First slab on a CPU adapter: about 4 ns per voxel-angle per core for lavapipe.)
+      await ctx.idle(lastSlabMs > 0 ? 0.9 * lastSlabMs : ctx.info.software ? (4e-6 * nr * n * n * A) / availableParallelism() : 0);
       out.data.set(await ctx.readF32(volBuf, nr * n * n), r0 * n * n);
       lastSlabMs = nr === slabRows ? performance.now() - tSubmit : 0;
       await timer.collect();

@@ -26,6 +26,7 @@ import { GpuError, InputError } from '../core/errors.js';
 import type { Volume } from '../core/array.js';
 import { secondsSince, type ProgressCallback } from '../core/progress.js';
 import { mulberry32 } from '../core/random.js';
+import { availableParallelism } from 'node:os';
 import type { GpuContext } from '../gpu/context.js';
 import { KernelTimer, type KernelTimes } from '../gpu/timing.js';
 import { checkProjectionShape, type TomoGeometry } from './geometry.js';
@@ -94,8 +95,11 @@ export interface IterativeResult {
 
 const SWEEP_WG = 256;
 
-/** Roughly the fastest lavapipe has been seen to go per voxel, angle and phase (ns); used to sleep, not to decide anything. */
-const SOFTWARE_NS_PER_VOXEL_ANGLE = 1.0;
+/**
+ * CPU-adapter cost of one voxel-angle update of one sweep phase, in ns per core (lavapipe on an
+ * AMD EPYC core: about 2.3); only used to sleep through the first iteration (see GpuContext.idle).
+ */
+const SOFTWARE_CORE_NS_PER_VOXEL_ANGLE = 2.0;
 
 /** Deterministic permutation of 0..n−1 (Fisher–Yates with a mulberry32 stream). */
 export function seededOrder(n: number, seed: number): Uint32Array {
@@ -355,7 +359,8 @@ class SweepDevice {
         // Sleep through most of the expected iteration time (the previous iteration's) before
         // the read-back, so dawn.node's busy-polling does not take a core from a CPU adapter.
         // (The first iteration's guess is a conservative rate for a CPU adapter.)
-        const expectMs = it === 0 ? (ctx.info.software ? SOFTWARE_NS_PER_VOXEL_ANGLE * 1e-6 * 2 * na * (ranges.reduce((t, [a, b]) => t + b - a, 0)) * n * n * 0.5 : 0) : lastMs * 0.9;
+        const work = 2 * na * ranges.reduce((t, [a, b]) => t + b - a, 0) * n * n;
+        const expectMs = it > 0 ? lastMs * 0.9 : ctx.info.software ? (SOFTWARE_CORE_NS_PER_VOXEL_ANGLE * 1e-6 * work) / availableParallelism() : 0;
         await ctx.idle(expectMs);
         const partial = await ctx.readF32(residBuf, residWords);
         lastMs = performance.now() - tSubmit;
