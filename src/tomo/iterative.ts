@@ -1,6 +1,6 @@
 /**
  * Iterative tomography on the GPU: ART, SART and SIRT as one block-iterative sweep kernel
- * (shaders/tomo/sweep.wgsl) over the Joseph projector pair (projector.ts).
+ * (shaders/tomo/sweep_packed.wgsl) over the Joseph projector pair (projector.ts).
  *
  * With `b` the projections, `A` the projector, `A_B` its rows for a block `B` of angles:
  *
@@ -31,7 +31,7 @@ import type { GpuContext } from '../gpu/context.js';
 import { KernelTimer, type KernelTimes } from '../gpu/timing.js';
 import { checkProjectionShape, type TomoGeometry } from './geometry.js';
 import { SlabProjector } from './projector.js';
-import { copyRowsOut, packSlices4, planSlabs, unpackSlices4 } from './slabs.js';
+import { packSlices, planSlabs, unpackSlices } from './slabs.js';
 
 /** The iterative algorithms. */
 export const ITERATIVE_ALGORITHMS = ['art', 'sart', 'sirt'] as const;
@@ -57,7 +57,7 @@ export interface IterativeOptions {
   onProgress?: ProgressCallback;
   /** Largest storage binding to use per slab (bytes); default the device's. Smaller forces slabs. */
   maxBindingBytes?: number;
-  /** Slices per workgroup (1..4; 4 uses the slice-interleaved vec4 kernel sweep4.wgsl); default 4 on software adapters, 1 on GPUs. */
+  /** Slices per workgroup, interleaved in one f32/vec2f/vec4f/mat2x4f (1, 2, 4 or 8; shaders/tomo/sweep1/2/4/8.wgsl); default on software adapters 8 (fewer for few rows), on GPUs 1. */
   slicesPerWorkgroup?: number;
   /**
    * Device memory one wave of slabs may use (bytes; default 2 GiB). A volume whose data, volume
@@ -127,7 +127,7 @@ export function angleBlocks(na: number, size: number): number[][] {
 }
 
 /**
- * The sweep table of one iteration (shaders/tomo/sweep.wgsl): `size` angle slots per block
+ * The sweep table of one iteration (shaders/tomo/sweep_packed.wgsl): `size` angle slots per block
  * position (the block's angles ascending, unused slots 0xffffffff), then the block id of every
  * position, blocks taken in `blockOrder`.
  */
@@ -207,7 +207,6 @@ class SweepDevice {
   private rowscale!: GPUBuffer;
   private colscale!: GPUBuffer;
   readonly spw: number;
-  readonly packed: boolean;
   readonly qInWorkgroup: boolean;
 
   /** Largest number of rows one binding can hold. */
@@ -217,15 +216,17 @@ class SweepDevice {
     const { geometry, block } = plan;
     const perRow = Math.max(geometry.n * geometry.n, geometry.anglesDeg.length * geometry.cols, block * geometry.cols) * 4;
     this.bindRows = Math.floor(Math.min(maxBindingBytes ?? ctx.maxBinding, ctx.maxBinding) / perRow);
-    // On a CPU adapter, four slices per workgroup packed as vec4 (one access moves four slices:
-    // about 2x fewer CPU cycles than two unpacked slices at 256^3 on lavapipe); on a GPU, one
-    // slice per workgroup for parallelism. Never more than one binding holds.
-    let spw = Math.max(1, Math.min(4, slicesPerWorkgroup ?? (ctx.info.software ? 4 : 1), this.bindRows));
-    if (spw === 3) spw = 2;
+    // On a CPU adapter, eight slices per workgroup interleaved in a mat2x4f (every access and every
+    // index computation serves eight slices: 2.6 s per 256^3 ART iteration on lavapipe against
+    // 2.9 s with four and 4.7 s with two), fewer when that would leave CPU cores without a
+    // workgroup; on a GPU, one slice per workgroup for parallelism. Never more than a binding holds.
+    let spw = slicesPerWorkgroup ?? (ctx.info.software ? 8 : 1);
+    if (slicesPerWorkgroup === undefined) while (spw > 1 && Math.ceil(geometry.rows / spw) < availableParallelism()) spw /= 2;
+    spw = Math.max(1, Math.min(8, spw, this.bindRows));
+    spw = 2 ** Math.floor(Math.log2(spw));
     this.spw = spw;
-    this.packed = spw === 4;
-    // One-angle blocks keep their corrections (cols vec4s) in workgroup memory when they fit.
-    this.qInWorkgroup = this.packed && block === 1 && geometry.cols * 16 <= ctx.device.limits.maxComputeWorkgroupStorageSize - 4 * SWEEP_WG;
+    // One-angle blocks keep their corrections (cols values of LANES slices) in workgroup memory when they fit.
+    this.qInWorkgroup = block === 1 && geometry.cols * 4 * this.spw <= ctx.device.limits.maxComputeWorkgroupStorageSize - 4 * SWEEP_WG;
     this.timer = new KernelTimer(ctx, 4);
   }
 
@@ -241,9 +242,7 @@ class SweepDevice {
     const { cols, n } = geometry;
     const na = geometry.anglesDeg.length;
     const nblocks = blocks.length;
-    this.pipeline = this.packed
-      ? await ctx.pipelines.getChecked({ shader: 'tomo/sweep4.wgsl', entry: 'sweep', constants: { WG: SWEEP_WG, NORMALISE: normalise, QWG: this.qInWorkgroup ? cols : 0 } })
-      : await ctx.pipelines.getChecked({ shader: 'tomo/sweep.wgsl', entry: 'sweep', constants: { WG: SWEEP_WG, SPW: this.spw, NORMALISE: normalise } });
+    this.pipeline = await ctx.pipelines.getChecked({ shader: `tomo/sweep${this.spw}.wgsl`, entry: 'sweep', constants: { WG: SWEEP_WG, NORMALISE: normalise, QWG: this.qInWorkgroup ? cols : 0 } });
     this.orderBuf = ctx.createStorage((nblocks * block + nblocks) * 4, 'tomo sweep table');
     this.rowscale = ctx.createStorage(na * cols * 4, 'tomo row scale');
     const needColscale = normalise === 1 && block > 1;
@@ -281,7 +280,7 @@ class SweepDevice {
    * into `out`; `onIteration` receives each iteration's Σ r² over these slabs.
    */
   async run(ranges: Array<[number, number]>, out: Float32Array, onIteration: (it: number, rss: number) => void): Promise<void> {
-    const { ctx, plan, spw, packed } = this;
+    const { ctx, plan, spw } = this;
     const { geometry, projections, block, blocks } = plan;
     const { rows, cols, n } = geometry;
     const na = geometry.anglesDeg.length;
@@ -304,20 +303,9 @@ class SweepDevice {
         const chunks = sweepChunks(nblocks, voxelAnglesPerBlock, limit);
         slab.params = chunks.map(([t0, count]) => proj.params(t0, count, { relax: plan.relax, lo: plan.lo, block }));
         slab.binds = [];
-        if (packed) {
-          ctx.queue.writeBuffer(slab.data, 0, packSlices4(projections.data, na, rows, cols, r0, r1));
-          if (plan.initial) ctx.queue.writeBuffer(slab.vol, 0, packSlices4(plan.initial.data, 1, rows, n * n, r0, r1));
-          else ctx.fill(slab.vol, 0);
-        } else {
-          const rowsData = copyRowsOut(projections.data, na, rows, cols, r0, r1);
-          ctx.fill(slab.data, 0);
-          for (let a = 0; a < na; a++) ctx.queue.writeBuffer(slab.data, a * padded * cols * 4, rowsData.buffer, rowsData.byteOffset + a * s * cols * 4, s * cols * 4);
-          ctx.fill(slab.vol, 0);
-          if (plan.initial) {
-            const init = plan.initial.data.subarray(r0 * n * n, r1 * n * n);
-            ctx.queue.writeBuffer(slab.vol, 0, init.buffer, init.byteOffset, init.byteLength);
-          }
-        }
+        ctx.queue.writeBuffer(slab.data, 0, packSlices(projections.data, na, rows, cols, r0, r1, spw));
+        if (plan.initial) ctx.queue.writeBuffer(slab.vol, 0, packSlices(plan.initial.data, 1, rows, n * n, r0, r1, spw));
+        else ctx.fill(slab.vol, 0);
         for (let c = 0; c < chunks.length; c++) {
           slab.residOffsets.push(residWords);
           residWords += Math.ceil((slab.groups * 4) / 256) * 64; // 256-byte aligned bindings
@@ -370,8 +358,7 @@ class SweepDevice {
         onIteration(it, rss);
       }
       for (const slab of slabs) {
-        if (packed) unpackSlices4(await ctx.readF32(slab.vol, slab.padded * n * n), out, n * n, slab.r0, slab.r1);
-        else out.set(await ctx.readF32(slab.vol, (slab.r1 - slab.r0) * n * n), slab.r0 * n * n);
+        unpackSlices(await ctx.readF32(slab.vol, slab.padded * n * n), out, n * n, slab.r0, slab.r1, spw);
       }
     } finally {
       for (const slab of slabs) {

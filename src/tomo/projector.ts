@@ -91,7 +91,7 @@ export interface ProjectorParams {
   relax?: number;
   /** Lower clamp of updated volumes; default none. */
   lo?: number;
-  /** Angles per block of the block-iterative sweep (sweep.wgsl); default 1. */
+  /** Angles per block of the block-iterative sweep (sweep_packed.wgsl); default 1. */
   block?: number;
 }
 

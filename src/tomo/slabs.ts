@@ -41,32 +41,33 @@ export function copyRowsIn(dst: Float32Array, src: Float32Array, planes: number,
 }
 
 /**
- * Packs slices `[r0, r1)` of every plane of a `[planes, rows, size]` array four to a vec4:
- * the result is `[planes, ceil((r1 − r0)/4), size, 4]`, with slice `r0 + 4g + m` at component `m`
- * of group `g` (missing slices of the last group are zero). The layout of shaders/tomo/sweep4.wgsl.
+ * Packs slices `[r0, r1)` of every plane of a `[planes, rows, size]` array `k` to a vector (k = 2
+ * or 4): the result is `[planes, ceil((r1 − r0)/k), size, k]`, with slice `r0 + k·g + m` at
+ * component `m` of group `g` (missing slices of the last group are zero). The layout of
+ * shaders/tomo/sweep_packed.wgsl.
  */
-export function packSlices4(src: Float32Array, planes: number, rows: number, size: number, r0: number, r1: number): Float32Array<ArrayBuffer> {
-  const groups = Math.ceil((r1 - r0) / 4);
-  const out = new Float32Array(planes * groups * size * 4);
+export function packSlices(src: Float32Array, planes: number, rows: number, size: number, r0: number, r1: number, k: number): Float32Array<ArrayBuffer> {
+  const groups = Math.ceil((r1 - r0) / k);
+  const out = new Float32Array(planes * groups * size * k);
   for (let a = 0; a < planes; a++) {
     for (let s = r0; s < r1; s++) {
-      const g = (s - r0) >> 2;
-      const m = (s - r0) & 3;
+      const g = Math.floor((s - r0) / k);
+      const m = (s - r0) % k;
       const from = (a * rows + s) * size;
-      const to = (a * groups + g) * size * 4 + m;
-      for (let x = 0; x < size; x++) out[to + 4 * x] = src[from + x];
+      const to = (a * groups + g) * size * k + m;
+      for (let x = 0; x < size; x++) out[to + k * x] = src[from + x];
     }
   }
   return out;
 }
 
-/** The inverse of {@link packSlices4} for one plane: writes slices `[r0, r1)` of `dst` (`[rows, size]` per slice). */
-export function unpackSlices4(packed: Float32Array, dst: Float32Array, size: number, r0: number, r1: number): void {
+/** The inverse of {@link packSlices} for one plane: writes slices `[r0, r1)` of `dst` (`[rows, size]` per slice). */
+export function unpackSlices(packed: Float32Array, dst: Float32Array, size: number, r0: number, r1: number, k: number): void {
   for (let s = r0; s < r1; s++) {
-    const g = (s - r0) >> 2;
-    const m = (s - r0) & 3;
-    const from = g * size * 4 + m;
+    const g = Math.floor((s - r0) / k);
+    const m = (s - r0) % k;
+    const from = g * size * k + m;
     const to = s * size;
-    for (let x = 0; x < size; x++) dst[to + x] = packed[from + 4 * x];
+    for (let x = 0; x < size; x++) dst[to + x] = packed[from + k * x];
   }
 }

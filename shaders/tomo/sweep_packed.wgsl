@@ -1,6 +1,6 @@
 // Block-iterative sweep: ART, SART and SIRT in one kernel (see src/tomo/iterative.ts).
 //
-// One workgroup owns SPW consecutive slices of the slab and walks the block positions
+// One workgroup owns LANES consecutive slices of the slab and walks the block positions
 // [t0, t0 + count). The blocks are the fixed runs of p.block consecutive angles of iterative.ts
 // (block b = angles [b·block, min((b+1)·block, angles))). The sweep table `order` holds, per block
 // position, p.block angle slots (order[pos·block + u] = angle u of that block), and after all
@@ -13,24 +13,38 @@
 // constants held in registers, and every voxel of a slice is visited once per angle.
 // Slices are independent, so a workgroup never waits for another: barriers inside the
 // workgroup separate the phases, and the slices' volume stays in cache for the whole sweep.
-// SPW slices share the index arithmetic of every ray step and every voxel (the geometry does
+// Its LANES slices share the index arithmetic of every ray step and every voxel (the geometry does
 // not depend on the slice). resid[wid] receives the workgroup's Σ r² over the sweep.
+//
+// Layout: LANES consecutive slices are interleaved in one value of type `SV` (f32, vec2f, vec4f or
+// mat2x4f;
+// the including file sweep1/2/4/8.wgsl declares SV, LANES and the helpers `splat(f32) -> SV`,
+// `clamp_below(SV, f32) -> SV` and `sum_squares(SV) -> f32`), so every
+// ray step and every voxel update moves the workgroup's slices with one access:
+//   vol  [groups, n, n] of SV   (group g holds slices LANES·g .. LANES·g + LANES − 1 of the slab)
+//   data [angles, groups, cols] of SV
+//   q    [groups, block, cols] of SV
+// One workgroup owns one slice group.
 //#include "tomo/joseph.wgsl"
 //#include "tomo/workgroup_sum.wgsl"
 
 @group(0) @binding(0) var<uniform> p: Params;
 @group(0) @binding(1) var<storage, read> geo: array<AngleGeo>;
 @group(0) @binding(2) var<storage, read> order: array<u32>;
-@group(0) @binding(3) var<storage, read> data: array<f32>;
+@group(0) @binding(3) var<storage, read> data: array<SV>;
 @group(0) @binding(4) var<storage, read> rowscale: array<f32>;
 @group(0) @binding(5) var<storage, read> colscale: array<f32>;
-@group(0) @binding(6) var<storage, read_write> vol: array<f32>;
-@group(0) @binding(7) var<storage, read_write> q: array<f32>;
+@group(0) @binding(6) var<storage, read_write> vol: array<SV>;
+@group(0) @binding(7) var<storage, read_write> q: array<SV>;
 @group(0) @binding(8) var<storage, read_write> resid: array<f32>;
 
 override WG: u32 = 256;
-override SPW: u32 = 1;       // slices per workgroup (1..4); the slab's slice count is a multiple
 override NORMALISE: u32 = 0; // 0: ART (no column scaling); 1: SART/SIRT
+// Blocks of one angle (ART, SART) keep the block's corrections in workgroup memory (QWG = cols
+// entries); larger blocks (SIRT, OS-SART) use the storage buffer q.
+override QWG: u32 = 0;
+
+var<workgroup> qw: array<SV, max(QWG, 1u)>;
 
 @compute @workgroup_size(WG)
 fn sweep(@builtin(local_invocation_index) lid: u32, @builtin(workgroup_id) wid: vec3u) {
@@ -38,14 +52,16 @@ fn sweep(@builtin(local_invocation_index) lid: u32, @builtin(workgroup_id) wid: 
   let ni = i32(n);
   let nn = n * n;
   let cols = p.cols;
-  let slices = p.slices;
+  let groups = p.slices / LANES;
   let angles = p.angles;
   let t0 = p.t0;
   let count = p.count;
   let relax = p.relax;
   let lo = p.lo;
   let bs = p.block;
-  let s0 = wid.x * SPW;
+  let grp = wid.x;
+  let vbase = grp * nn;
+  let qbase = grp * bs * cols;
   var rss = 0.0;
   let slots = ((angles + bs - 1u) / bs) * bs;
   for (var bp = t0; bp < t0 + count; bp++) {
@@ -53,7 +69,7 @@ fn sweep(@builtin(local_invocation_index) lid: u32, @builtin(workgroup_id) wid: 
     let nb = min(bs, angles - blk * bs);
     let tb = bp * bs;
     let colbase = blk * nn;
-    // Phase 1: residuals of every ray of the block, for the workgroup's slices.
+    // Phase 1: residuals of every ray of the block for the group's four slices.
     for (var e = lid; e < nb * cols; e += WG) {
       let u = e / cols;
       let j = e - u * cols;
@@ -61,20 +77,15 @@ fn sweep(@builtin(local_invocation_index) lid: u32, @builtin(workgroup_id) wid: 
       let g = geo[a];
       let pos0 = ray_start(g, j);
       let range = ray_step_range(pos0, g.slope, ni);
-      var acc = vec4f(0.0);
+      var acc = splat(0.0);
       for (var t = range.x; t <= range.y; t++) {
         let st = ray_step(g, pos0, t, ni);
-        for (var m = 0u; m < SPW; m++) {
-          let base = (s0 + m) * nn;
-          acc[m] += st.w.x * vol[base + st.o0] + st.w.y * vol[base + st.o1];
-        }
+        acc += st.w.x * vol[vbase + st.o0] + st.w.y * vol[vbase + st.o1];
       }
-      let scale = relax * rowscale[a * cols + j];
-      for (var m = 0u; m < SPW; m++) {
-        let r = data[(a * slices + s0 + m) * cols + j] - acc[m] * g.inv_m;
-        rss += r * r;
-        q[((s0 + m) * bs + u) * cols + j] = scale * r;
-      }
+      let r = data[(a * groups + grp) * cols + j] - acc * g.inv_m;
+      rss += sum_squares(r);
+      let corr = (relax * rowscale[a * cols + j]) * r;
+      if (QWG != 0u) { qw[j] = corr; } else { q[qbase + u * cols + j] = corr; }
     }
     storageBarrier();
     workgroupBarrier();
@@ -82,12 +93,11 @@ fn sweep(@builtin(local_invocation_index) lid: u32, @builtin(workgroup_id) wid: 
     for (var u = 0u; u < nb; u++) {
       let g = geo[order[tb + u]];
       let last = u + 1u == nb;
+      let row = qbase + u * cols;
       var i = lid / n;
       var k = lid - i * n;
       for (var v = lid; v < nn; v += WG) {
         let b = voxel_bins(g, i, k);
-        let j0 = bin_index(b.j0);
-        let j1 = bin_index(b.j0 + 1);
         var c = 1.0;
         if (NORMALISE != 0u) {
           if (nb == 1u) {
@@ -97,13 +107,16 @@ fn sweep(@builtin(local_invocation_index) lid: u32, @builtin(workgroup_id) wid: 
             c = colscale[colbase + v];
           }
         }
-        for (var m = 0u; m < SPW; m++) {
-          let row = ((s0 + m) * bs + u) * cols;
-          let o = (s0 + m) * nn + v;
-          var x = vol[o] + c * (b.w.x * q[row + j0] + b.w.y * q[row + j1]);
-          if (last) { x = max(x, lo); }
-          vol[o] = x;
+        let o = vbase + v;
+        var qq: SV;
+        if (QWG != 0u) {
+          qq = b.w.x * qw[bin_index(b.j0)] + b.w.y * qw[bin_index(b.j0 + 1)];
+        } else {
+          qq = b.w.x * q[row + bin_index(b.j0)] + b.w.y * q[row + bin_index(b.j0 + 1)];
         }
+        var x = vol[o] + c * qq;
+        if (last) { x = clamp_below(x, lo); }
+        vol[o] = x;
         k += WG;
         while (k >= n) {
           k -= n;
