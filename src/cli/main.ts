@@ -5,11 +5,15 @@
  * (2 bad input, 3 GPU trouble, 1 internal).
  */
 import { Command } from 'commander';
+import { runFiltered, runsInProcess } from './stderr-filter.js';
 import { registerInfo } from './info.js';
 import { registerTomo } from './tomo.js';
 import { registerDemo } from './demo.js';
 import { reportError } from './output.js';
 import type { GlobalOptions } from './common.js';
+
+// Dawn prints notices to stderr that no option silences: run once more with stderr filtered.
+if (!runsInProcess()) process.exit(await runFiltered());
 
 const program = new Command();
 program

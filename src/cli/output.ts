@@ -4,6 +4,7 @@
  */
 import { WebreconError, GpuError } from '../core/errors.js';
 import type { ProgressEvent } from '../core/progress.js';
+import { stderrIsTerminal } from './stderr-filter.js';
 
 /** Output mode shared by every command. */
 export interface OutputOptions {
@@ -47,7 +48,7 @@ export class Reporter {
     const line = `${ev.stage.padEnd(10)} ${bar}${res} ${ev.seconds.toFixed(1)} s${metrics}`;
     // stages without a count report once, when done; a counted stage is done at of/of
     const done = !ev.of || ev.iteration === ev.of;
-    if (process.stderr.isTTY) {
+    if (stderrIsTerminal()) {
       if (openBar && this.openStage !== ev.stage) endProgressLine();
       process.stderr.write(`\r${line}${' '.repeat(Math.max(0, openBar.length - line.length))}`);
       openBar = line;
