@@ -1,5 +1,6 @@
 /** Shared test helpers: one GPU context per test file, seeded random data, error measures. */
 import { GpuContext, type GpuOptions } from '../../src/gpu/context.js';
+import { mulberry32 } from '../../src/core/random.js';
 
 let shared: Promise<GpuContext> | undefined;
 
@@ -10,17 +11,8 @@ export function testContext(options?: GpuOptions): Promise<GpuContext> {
   return shared;
 }
 
-/** A small, fast, seeded PRNG (mulberry32) giving floats in [0, 1). */
-export function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+/** A small, fast, seeded PRNG (mulberry32, src/core/random.ts) giving floats in [0, 1). */
+export const rng = mulberry32;
 
 /** A fresh seed per run (printed by the caller on failure) unless WEBRECON_SEED is set. */
 export function freshSeed(): number {
