@@ -464,16 +464,24 @@ export async function reconstructIterative(ctx: GpuContext | readonly GpuContext
     }
     const budget = options.deviceMemoryBytes ?? DEFAULT_DEVICE_MEMORY;
     const waves = planWaves(rows, maxRows, bytesPerSlice(plan), budget, started.length);
+    // More waves than devices: the rows stream through in rounds.
+    const streaming = waves.length > started.length;
     const queue = [...waves];
     const inFlight = new Set<Wave>();
     const done = new Set<Wave>();
     const alive = new Set(started);
     let lastFailure: unknown;
     let tIter = performance.now();
-    // Iteration events fire when every wave running in this round has reported the iteration.
-    const report = (it: number, value: number) => {
+    // Iteration events with the residual fire when every wave (one per device) has reported the
+    // iteration; when the rows stream through in rounds (or a wave is retried), each wave reports
+    // its progress without a residual, and the complete residuals follow at the end.
+    const report = (it: number, value: number, wave: Wave) => {
       rss[it] += value;
       reported[it]++;
+      if (streaming || done.size > 0) {
+        options.onProgress?.({ stage: algorithm, iteration: it + 1, of: iterations, seconds: secondsSince(start), metrics: { wave: waves.indexOf(wave) + 1, waves: waves.length } });
+        return;
+      }
       while (emitted < iterations && reported[emitted] >= inFlight.size + done.size && inFlight.size + done.size > 0 && done.size === 0) {
         const residual = Math.sqrt(rss[emitted] / (bss || 1));
         if (!Number.isFinite(residual)) throw new InputError(`the ${algorithm.toUpperCase()} residual became ${residual} in iteration ${emitted + 1}: the projections contain non-finite values or the relaxation is unstable`);
@@ -488,10 +496,12 @@ export async function reconstructIterative(ctx: GpuContext | readonly GpuContext
         const wave = queue.shift()!;
         inFlight.add(wave);
         const local = new Float64Array(iterations);
+        const localReported = new Uint8Array(iterations);
         try {
           await w.run(wave.ranges, out, (it, value) => {
             local[it] = value;
-            report(it, value);
+            localReported[it] = 1;
+            report(it, value, wave);
           });
           inFlight.delete(wave);
           done.add(wave);
@@ -500,7 +510,7 @@ export async function reconstructIterative(ctx: GpuContext | readonly GpuContext
           if (alive.size <= 1 || !(await deviceFailed(w.ctx, err))) throw err;
           // Take the wave's partial sums back and give it to the remaining devices.
           for (let it = 0; it < iterations; it++) {
-            if (local[it] !== 0) {
+            if (localReported[it]) {
               rss[it] -= local[it];
               reported[it]--;
             }

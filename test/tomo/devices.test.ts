@@ -59,7 +59,17 @@ describe('tomography across devices', () => {
     const one = await pool(1);
     const resident = await reconstructIterative(one, { data: b, shape }, g, 'sirt', { iterations: 4 });
     const perSlice = (angles.length * cols + cols * cols + angles.length * cols) * 4;
-    const streamed = await reconstructIterative(one, { data: b, shape }, g, 'sirt', { iterations: 4, deviceMemoryBytes: 3 * perSlice });
+    const events: Array<{ iteration?: number; residual?: number; wave?: number }> = [];
+    const streamed = await reconstructIterative(one, { data: b, shape }, g, 'sirt', {
+      iterations: 4,
+      deviceMemoryBytes: 3 * perSlice,
+      onProgress: (e) => events.push({ iteration: e.iteration, residual: e.residual, wave: e.metrics?.wave }),
+    });
+    // every wave reports its iterations (without a residual), then the complete residuals follow
+    expect(events.filter((e) => e.wave !== undefined).length).toBe(4 * streamed.waves);
+    const final = events.filter((e) => e.residual !== undefined);
+    expect(final.map((e) => e.iteration)).toEqual([1, 2, 3, 4]);
+    final.forEach((e, i) => expect(e.residual).toBeCloseTo(streamed.residuals[i], 12));
     expect(resident.waves).toBe(1);
     expect(streamed.waves).toBeGreaterThanOrEqual(4);
     expect(Array.from(streamed.volume.data)).toEqual(Array.from(resident.volume.data));
