@@ -25,6 +25,7 @@
  * GPU resources are created once in the constructor and reused; nothing is allocated per
  * iteration. Frames are processed in chunks that fit one storage binding.
  */
+import { IdleEstimator } from '../gpu/idle.js';
 import type { GpuContext } from '../gpu/context.js';
 import { grid1d, UniformWriter } from '../gpu/dispatch.js';
 import type { KernelTimer } from '../gpu/timing.js';
@@ -525,25 +526,6 @@ export function resolvePowerBound(option: number | 'auto' | 'none' | undefined, 
   }
   for (let i = 0; i < frames.length; i++) if (!Number.isInteger(frames[i])) return undefined;
   return 0.25;
-}
-
-/**
- * How long to sleep after a submit before waiting for its read-back on a software adapter (where
- * dawn.node's busy polling would take a CPU core from the adapter). Starts at zero; then 85 % of
- * the last submit-to-read-back time, shrinking by a quarter whenever the wait after the sleep was
- * negligible (the work had finished while sleeping), so it settles just under the true time.
- */
-export class IdleEstimator {
-  private next = 0;
-  /** Milliseconds to sleep now. */
-  sleepMs(): number {
-    return this.next;
-  }
-  /** Records one submit: how long it slept and the whole submit-to-read-back time. */
-  record(sleptMs: number, totalMs: number): void {
-    const waited = totalMs - sleptMs;
-    this.next = sleptMs > 0 && waited < 2 ? 0.75 * sleptMs : 0.85 * totalMs;
-  }
 }
 
 /** True when some position has a fractional part (as float32, the precision kernels see). */

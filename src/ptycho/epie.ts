@@ -14,7 +14,8 @@ import { InputError } from '../core/errors.js';
 import type { ComplexArray } from '../core/array.js';
 import { type PtychoDataset, validateDataset } from './dataset.js';
 import { type ScanGeometry, scanGeometry, seededPermutation } from './scan.js';
-import { IdleEstimator, initialProbeModes } from './engine.js';
+import { initialProbeModes } from './engine.js';
+import { IdleEstimator } from '../gpu/idle.js';
 
 /** Options of the ePIE engine. */
 export interface EpieEngineOptions {

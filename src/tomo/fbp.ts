@@ -11,6 +11,7 @@
  */
 import { availableParallelism } from 'node:os';
 import type { GpuContext } from '../gpu/context.js';
+import { IdleEstimator } from '../gpu/idle.js';
 import { grid1d, UniformWriter } from '../gpu/dispatch.js';
 import { KernelTimer, type KernelTimes } from '../gpu/timing.js';
 import { GpuError, InputError } from '../core/errors.js';
@@ -263,7 +264,8 @@ export async function reconstructFbp(ctx: GpuContext, projections: Volume, geome
       return g;
     };
     const staging = slabs > 1 ? new Float32Array(A * slabRows * cols) : undefined;
-    let lastSlabMs = 0;
+    // First slab on a CPU adapter: about 4 ns per voxel-angle per core for lavapipe.
+    const idle = new IdleEstimator((4e-6 * slabRows * n * n * A) / availableParallelism());
     for (let s = 0; s < slabs; s++) {
       const r0 = s * slabRows;
       const nr = Math.min(slabRows, rows - r0);
@@ -287,11 +289,11 @@ export async function reconstructFbp(ctx: GpuContext, projections: Volume, geome
       timer.resolve(enc);
       const tSubmit = performance.now();
       ctx.queue.submit([enc.finish()]);
-      // Sleep through most of the slab's expected time first (see GpuContext.idle).
-      // (First slab on a CPU adapter: about 4 ns per voxel-angle per core for lavapipe.)
-      await ctx.idle(lastSlabMs > 0 ? 0.9 * lastSlabMs : ctx.info.software ? (4e-6 * nr * n * n * A) / availableParallelism() : 0);
+      // Sleep through most of the slab's expected time first (see IdleEstimator).
+      const slept = ctx.info.software ? idle.sleepMs() * (nr / slabRows) : 0;
+      await ctx.idle(slept);
       out.data.set(await ctx.readF32(volBuf, nr * n * n), r0 * n * n);
-      lastSlabMs = nr === slabRows ? performance.now() - tSubmit : 0;
+      idle.record(slept, performance.now() - tSubmit);
       await timer.collect();
       options.onProgress?.({ stage: 'fbp', iteration: s + 1, of: slabs, seconds: secondsSince(t0) });
     }

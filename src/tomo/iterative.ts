@@ -27,6 +27,7 @@ import type { Volume } from '../core/array.js';
 import { secondsSince, type ProgressCallback } from '../core/progress.js';
 import { mulberry32 } from '../core/random.js';
 import { availableParallelism } from 'node:os';
+import { IdleEstimator } from '../gpu/idle.js';
 import type { GpuContext } from '../gpu/context.js';
 import { KernelTimer, type KernelTimes } from '../gpu/timing.js';
 import { checkProjectionShape, type TomoGeometry } from './geometry.js';
@@ -326,7 +327,9 @@ class SweepDevice {
           );
         }
       }
-      let lastMs = 0;
+      // The first iteration's sleep comes from a per-core cost estimate (CPU adapters only).
+      const work = 2 * na * ranges.reduce((t, [a, b]) => t + b - a, 0) * n * n;
+      const idle = new IdleEstimator(ctx.info.software ? (SOFTWARE_CORE_NS_PER_VOXEL_ANGLE * 1e-6 * work) / availableParallelism() : 0);
       for (let it = 0; it < plan.iterations; it++) {
         const table = sweepTable(blocks, block, sweepOrder(nblocks, plan.order, plan.seed, it));
         ctx.queue.writeBuffer(this.orderBuf, 0, table as Uint32Array<ArrayBuffer>);
@@ -344,14 +347,12 @@ class SweepDevice {
         this.timer.resolve(enc);
         const tSubmit = performance.now();
         ctx.queue.submit([enc.finish()]);
-        // Sleep through most of the expected iteration time (the previous iteration's) before
-        // the read-back, so dawn.node's busy-polling does not take a core from a CPU adapter.
-        // (The first iteration's guess is a conservative rate for a CPU adapter.)
-        const work = 2 * na * ranges.reduce((t, [a, b]) => t + b - a, 0) * n * n;
-        const expectMs = it > 0 ? lastMs * 0.9 : ctx.info.software ? (SOFTWARE_CORE_NS_PER_VOXEL_ANGLE * 1e-6 * work) / availableParallelism() : 0;
-        await ctx.idle(expectMs);
+        // Sleep through most of the expected iteration time before the read-back, so dawn.node's
+        // busy-polling does not take a core from a CPU adapter (see IdleEstimator).
+        const slept = ctx.info.software ? idle.sleepMs() : 0;
+        await ctx.idle(slept);
         const partial = await ctx.readF32(residBuf, residWords);
-        lastMs = performance.now() - tSubmit;
+        idle.record(slept, performance.now() - tSubmit);
         await this.timer.collect();
         let rss = 0;
         for (const slab of slabs) for (const off of slab.residOffsets) for (let g = 0; g < slab.groups; g++) rss += partial[off + g];

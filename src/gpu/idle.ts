@@ -1,0 +1,22 @@
+/**
+ * How long to sleep after a submit before waiting for its read-back on a software adapter, where
+ * dawn.node's busy polling of the JS thread would take a CPU core from the adapter's own threads
+ * (see GpuContext.idle). Starts at a caller's estimate (default zero); then 85 % of the last
+ * submit-to-read-back time, shrinking by a quarter whenever the wait after the sleep was
+ * negligible (the work had finished while sleeping), so it settles just under the true time.
+ */
+export class IdleEstimator {
+  private next: number;
+  constructor(initialMs = 0) {
+    this.next = initialMs;
+  }
+  /** Milliseconds to sleep now. */
+  sleepMs(): number {
+    return this.next;
+  }
+  /** Records one submit: how long it slept and the whole submit-to-read-back time. */
+  record(sleptMs: number, totalMs: number): void {
+    const waited = totalMs - sleptMs;
+    this.next = sleptMs > 0 && waited < 2 ? 0.75 * sleptMs : 0.85 * totalMs;
+  }
+}
