@@ -429,20 +429,8 @@ export class DmEngine {
     }
     pass.end();
     enc.copyBufferToBuffer(this.err, 0, this.errStaging, 0, this.n * 4);
-    const t0 = performance.now();
     ctx.queue.submit([enc.finish()]);
-    // dawn.node busy-polls the JS thread while a read-back is pending, taking a core from a
-    // software adapter: sleep through most of the expected time first.
-    const slept = ctx.info.software ? this.idle.sleepMs() : 0;
-    await ctx.idle(slept);
-    await this.errStaging.mapAsync(GPUMapMode.READ, 0, this.n * 4);
-    this.idle.record(slept, performance.now() - t0);
-    const frameErrors = new Float32Array(this.errStaging.getMappedRange(0, this.n * 4).slice(0));
-    this.errStaging.unmap();
-    ctx.throwIfFailed('difference-map iteration');
-    let s = 0;
-    for (const e of frameErrors) s += e;
-    return { error: s / this.n, frameErrors };
+    return readFrameErrors(ctx, this.idle, this.errStaging, this.n, 'difference-map iteration');
   }
 
   /** Stages of one iteration, for tests of single kernels. */
@@ -481,11 +469,8 @@ export class DmEngine {
     if (!timer) pass.end();
     else timer.resolve(enc);
     this.ctx.queue.submit([enc.finish()]);
-    const slept = this.ctx.info.software && timer ? this.stagesIdle.sleepMs() : 0;
-    const t0 = performance.now();
-    await this.ctx.idle(slept);
-    await this.ctx.finish('dm stages');
-    this.stagesIdle.record(slept, performance.now() - t0);
+    // Sleeps only when timed (scale 0 otherwise), but always learns the stages' time.
+    await this.stagesIdle.wait(this.ctx, () => this.ctx.finish('dm stages'), timer ? 1 : 0);
     if (timer) await timer.collect();
     this.started = true;
   }
@@ -526,6 +511,21 @@ export function resolvePowerBound(option: number | 'auto' | 'none' | undefined, 
   }
   for (let i = 0; i < frames.length; i++) if (!Number.isInteger(frames[i])) return undefined;
   return 0.25;
+}
+
+/**
+ * Reads the per-frame Fourier errors an iteration just submitted has copied into `staging`
+ * (mappable, `n` floats), after sleeping through most of the iteration on a software adapter
+ * (see IdleEstimator); returns them with their mean. `what` names the step in GPU errors.
+ */
+export async function readFrameErrors(ctx: GpuContext, idle: IdleEstimator, staging: GPUBuffer, n: number, what: string): Promise<{ error: number; frameErrors: Float32Array }> {
+  await idle.wait(ctx, () => staging.mapAsync(GPUMapMode.READ, 0, n * 4));
+  const frameErrors = new Float32Array(staging.getMappedRange(0, n * 4).slice(0));
+  staging.unmap();
+  ctx.throwIfFailed(what);
+  let s = 0;
+  for (const e of frameErrors) s += e;
+  return { error: s / n, frameErrors };
 }
 
 /** True when some position has a fractional part (as float32, the precision kernels see). */

@@ -14,7 +14,7 @@ import { InputError } from '../core/errors.js';
 import type { ComplexArray } from '../core/array.js';
 import { type PtychoDataset, validateDataset } from './dataset.js';
 import { type ScanGeometry, scanGeometry, seededPermutation } from './scan.js';
-import { initialProbeModes } from './engine.js';
+import { initialProbeModes, readFrameErrors } from './engine.js';
 import { IdleEstimator } from '../gpu/idle.js';
 
 /** Options of the ePIE engine. */
@@ -186,19 +186,8 @@ export class EpieEngine {
     }
     pass.end();
     enc.copyBufferToBuffer(this.err, 0, this.errStaging, 0, this.n * 4);
-    const t0 = performance.now();
     ctx.queue.submit([enc.finish()]);
-    // dawn.node busy-polls the JS thread while a read-back is pending (see IdleEstimator).
-    const slept = ctx.info.software ? this.idle.sleepMs() : 0;
-    await ctx.idle(slept);
-    await this.errStaging.mapAsync(GPUMapMode.READ, 0, this.n * 4);
-    this.idle.record(slept, performance.now() - t0);
-    const frameErrors = new Float32Array(this.errStaging.getMappedRange(0, this.n * 4).slice(0));
-    this.errStaging.unmap();
-    ctx.throwIfFailed('ePIE iteration');
-    let s = 0;
-    for (const e of frameErrors) s += e;
-    return { error: s / this.n, frameErrors };
+    return readFrameErrors(ctx, this.idle, this.errStaging, this.n, 'ePIE iteration');
   }
 
   async readObject(): Promise<ComplexArray> {

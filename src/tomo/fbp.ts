@@ -287,13 +287,9 @@ export async function reconstructFbp(ctx: GpuContext, projections: Volume, geome
       encodeBackproject(ctx, pass, bpPipe, bg, nr * n * n);
       pass.end();
       timer.resolve(enc);
-      const tSubmit = performance.now();
       ctx.queue.submit([enc.finish()]);
       // Sleep through most of the slab's expected time first (see IdleEstimator).
-      const slept = ctx.info.software ? idle.sleepMs() * (nr / slabRows) : 0;
-      await ctx.idle(slept);
-      out.data.set(await ctx.readF32(volBuf, nr * n * n), r0 * n * n);
-      idle.record(slept, performance.now() - tSubmit);
+      out.data.set(await idle.wait(ctx, () => ctx.readF32(volBuf, nr * n * n), nr / slabRows), r0 * n * n);
       await timer.collect();
       options.onProgress?.({ stage: 'fbp', iteration: s + 1, of: slabs, seconds: secondsSince(t0) });
     }

@@ -345,14 +345,10 @@ class SweepDevice {
         }
         pass.end();
         this.timer.resolve(enc);
-        const tSubmit = performance.now();
         ctx.queue.submit([enc.finish()]);
         // Sleep through most of the expected iteration time before the read-back, so dawn.node's
         // busy-polling does not take a core from a CPU adapter (see IdleEstimator).
-        const slept = ctx.info.software ? idle.sleepMs() : 0;
-        await ctx.idle(slept);
-        const partial = await ctx.readF32(residBuf, residWords);
-        idle.record(slept, performance.now() - tSubmit);
+        const partial = await idle.wait(ctx, () => ctx.readF32(residBuf!, residWords));
         await this.timer.collect();
         let rss = 0;
         for (const slab of slabs) for (const off of slab.residOffsets) for (let g = 0; g < slab.groups; g++) rss += partial[off + g];
