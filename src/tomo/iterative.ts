@@ -31,7 +31,7 @@ import { IdleEstimator } from '../gpu/idle.js';
 import type { GpuContext } from '../gpu/context.js';
 import { KernelTimer, type KernelTimes } from '../gpu/timing.js';
 import { checkProjectionShape, type TomoGeometry } from './geometry.js';
-import { SlabProjector } from './projector.js';
+import { angleOrder, SlabProjector } from './projector.js';
 import { packSlices, planSlabs, unpackSlices } from './slabs.js';
 
 /** The iterative algorithms. */
@@ -252,22 +252,14 @@ class SweepDevice {
     const proj = new SlabProjector(ctx, geometry, 1);
     const params = proj.params(0, nblocks, { block });
     const rowParams = proj.params(0, na);
-    const all = ctx.upload(Uint32Array.from({ length: na }, (_, i) => i), 'tomo order');
+    const all = ctx.upload(angleOrder(geometry), 'tomo order');
     const members = ctx.upload(sweepTable(blocks, block, Uint32Array.from({ length: nblocks }, (_, i) => i)), 'tomo block members');
     try {
-      const mode = plan.algorithm === 'art' ? 3 : 2;
-      const rowPipe = await ctx.pipelines.getChecked({ shader: 'tomo/rows.wgsl', entry: 'row_weights', constants: { WG: 64, MODE: mode } });
+      const mode = plan.algorithm === 'art' ? 3 : 2; // 1/‖row‖² or 1/row sum
       const enc = ctx.device.createCommandEncoder({ label: 'tomo row and column scales' });
       const pass = enc.beginComputePass();
-      pass.setPipeline(rowPipe);
-      pass.setBindGroup(0, ctx.bind(rowPipe, [rowParams, proj.geo, all, this.rowscale]));
-      pass.dispatchWorkgroups(Math.ceil(cols / 64), 1, na);
-      if (needColscale) {
-        const colPipe = await ctx.pipelines.getChecked({ shader: 'tomo/colsum.wgsl', entry: 'column_scale', constants: { WG: 64 } });
-        pass.setPipeline(colPipe);
-        pass.setBindGroup(0, ctx.bind(colPipe, [params, proj.geo, members, this.colscale]));
-        pass.dispatchWorkgroups(Math.ceil(n / 64), n, nblocks);
-      }
+      proj.encodeRowWeights(pass, mode, proj.bindRowWeights(mode, rowParams, all, this.rowscale), na);
+      if (needColscale) proj.encodeColumnScale(pass, proj.bindColumnScale(params, members, this.colscale), nblocks);
       pass.end();
       await ctx.submitAndWait([enc.finish()], 'row and column scales');
     } finally {
@@ -294,6 +286,7 @@ class SweepDevice {
         const s = r1 - r0;
         const padded = Math.ceil(s / spw) * spw;
         const proj = new SlabProjector(ctx, geometry, padded);
+        // Listed before its buffers exist, so `finally` frees whatever was made if one fails.
         const slab: Slab = { r0, r1, padded, proj, groups: padded / spw, residOffsets: [] } as unknown as Slab;
         slabs.push(slab);
         slab.data = ctx.createStorage(na * padded * cols * 4, 'tomo data slab');

@@ -147,17 +147,6 @@ export class SlabProjector {
     if (slices > this.maxGroups) throw new InputError(`a slab of ${slices} slices exceeds the dispatch limit of ${this.maxGroups}`);
   }
 
-  /** Compiles every pipeline this projector may use (reports WGSL errors with line numbers). */
-  async compile(): Promise<void> {
-    for (const spec of [
-      { shader: 'tomo/project.wgsl', entry: 'project' },
-      { shader: 'tomo/backproject.wgsl', entry: 'backproject' },
-    ]) {
-      await this.ctx.pipelines.getChecked({ ...spec, constants: { WG: PROJECTOR_WG } });
-    }
-    for (const MODE of [0, 1, 2, 3]) await this.ctx.pipelines.getChecked({ shader: 'tomo/rows.wgsl', entry: 'row_weights', constants: { WG: PROJECTOR_WG, MODE } });
-  }
-
   /** A uniform buffer for sweep positions `[t0, t0 + count)` (owned by the caller). */
   params(t0: number, count: number, extra: { relax?: number; lo?: number; block?: number } = {}): GPUBuffer {
     const g = this.geometry;
@@ -182,6 +171,11 @@ export class SlabProjector {
   /** Bind group for {@link encodeRowWeights} (mode: 0 Σw, 1 Σw², 2 1/Σw, 3 1/Σw²). */
   bindRowWeights(mode: 0 | 1 | 2 | 3, params: GPUBuffer, order: GPUBuffer, out: GPUBuffer): GPUBindGroup {
     return this.ctx.bind(this.pipeline('tomo/rows.wgsl', 'row_weights', { MODE: mode }), [params, this.geo, order, out], 'tomo row weights');
+  }
+
+  /** Bind group for {@link encodeColumnScale}: `members` lists each block's angles (colsum.wgsl). */
+  bindColumnScale(params: GPUBuffer, members: GPUBuffer, out: GPUBuffer): GPUBindGroup {
+    return this.ctx.bind(this.pipeline('tomo/colsum.wgsl', 'column_scale'), [params, this.geo, members, out], 'tomo column scale');
   }
 
   private rayGrid(count: number): [number, number, number] {
@@ -211,6 +205,13 @@ export class SlabProjector {
     pass.setPipeline(this.pipeline('tomo/rows.wgsl', 'row_weights', { MODE: mode }));
     pass.setBindGroup(0, bindGroup);
     pass.dispatchWorkgroups(Math.ceil(this.geometry.cols / PROJECTOR_WG), 1, count);
+  }
+
+  /** Records the inverse column sums of `blocks` angle blocks (one n × n image per block). */
+  encodeColumnScale(pass: GPUComputePassEncoder, bindGroup: GPUBindGroup, blocks: number): void {
+    pass.setPipeline(this.pipeline('tomo/colsum.wgsl', 'column_scale'));
+    pass.setBindGroup(0, bindGroup);
+    pass.dispatchWorkgroups(Math.ceil(this.geometry.n / PROJECTOR_WG), this.geometry.n, blocks);
   }
 
   /** Releases the angle table. */
