@@ -4,13 +4,13 @@
  */
 import { constants } from 'node:buffer';
 import { readdir, stat } from 'node:fs/promises';
-import { join, resolve } from 'node:path';
+import { extname, join, resolve } from 'node:path';
 import type { Command } from 'commander';
 import { InputError } from '../core/errors.js';
 import type { GpuContext } from '../gpu/context.js';
 import { acquireDevices, parseDevices } from '../gpu/pool.js';
 import { readAngles } from '../io/angles.js';
-import { readVolume, writeVolume, VOLUME_WRITE_EXTENSIONS } from '../io/volume.js';
+import { canWriteVolume, readVolume, writeVolume, VOLUME_WRITE_EXTENSIONS } from '../io/volume.js';
 import { assertFitsInMemory } from '../io/validate.js';
 import { writeOrthoPreview } from '../io/preview.js';
 import { loadProjections } from '../tomo/input.js';
@@ -334,9 +334,8 @@ function shortList(items: string[]): string {
 
 /** Fails early (before any long work) when an output path has an extension we cannot write. */
 function writeVolumeCheck(path: string): void {
-  const ext = path.toLowerCase().match(/\.[^./\\]+$/)?.[0] ?? '';
-  if (!(VOLUME_WRITE_EXTENSIONS as readonly string[]).includes(ext)) {
-    throw new InputError(`cannot write a volume with extension '${ext || '(none)'}': use ${VOLUME_WRITE_EXTENSIONS.join(', ')}`, path);
+  if (!canWriteVolume(path)) {
+    throw new InputError(`cannot write a volume with extension '${extname(path).toLowerCase() || '(none)'}': use ${VOLUME_WRITE_EXTENSIONS.join(', ')}`, path);
   }
   checkOutputPath(path);
 }

@@ -45,6 +45,11 @@ function extensionOf(path: string): string {
   return extname(path).toLowerCase();
 }
 
+/** True when {@link writeVolume} can write `path` (its extension is one of {@link VOLUME_WRITE_EXTENSIONS}). */
+export function canWriteVolume(path: string): boolean {
+  return (VOLUME_WRITE_EXTENSIONS as readonly string[]).includes(extensionOf(path));
+}
+
 function checkVolume(path: string, volume: Volume): void {
   const s = volume.shape;
   if (!Array.isArray(s) || s.length !== 3 || s.some((v) => !Number.isInteger(v) || v <= 0)) {
@@ -69,7 +74,7 @@ function checkVolume(path: string, volume: Volume): void {
  */
 export async function writeVolume(path: string, volume: Volume, options: WriteVolumeOptions = {}): Promise<void> {
   const ext = extensionOf(path);
-  if (!(VOLUME_WRITE_EXTENSIONS as readonly string[]).includes(ext)) {
+  if (!canWriteVolume(path)) {
     throw new InputError(
       `unknown output format '${ext || '(no extension)'}'; supported: .tif/.tiff (float32 TIFF stack), .mrc (MRC2014 mode 2), .vti (VTK ImageData), .npy (NumPy)`,
       path,
