@@ -25,7 +25,7 @@ import { makeGeometry, type TomoGeometry } from '../src/tomo/geometry.js';
 import { reconstructIterative } from '../src/tomo/iterative.js';
 import { reconstructFbp } from '../src/tomo/fbp.js';
 import { simulateTiltSeries } from '../src/tomo/simulate.js';
-import { relativeError } from '../src/tomo/metrics.js';
+import { relativeError, relativeL2 } from '../src/tomo/metrics.js';
 import { cpuArt, cpuFbp, cpuSirt, type CpuResult } from './cpu-baselines.js';
 import { markdownTable, textTable } from './table.js';
 import type { BenchResult, CpuFigures, GpuFigures, IoFigures, WorkloadResult } from './types.js';
@@ -167,18 +167,6 @@ function kernelTotal(k: KernelTimes, hasTimestamps: boolean): number | null {
 
 function mean(xs: number[]): number {
   return xs.reduce((a, b) => a + b, 0) / xs.length;
-}
-
-/** Relative L2 difference ‖a − b‖ / ‖b‖ (float64). */
-function relDiff(a: ArrayLike<number>, b: ArrayLike<number>): number {
-  let num = 0;
-  let den = 0;
-  for (let i = 0; i < b.length; i++) {
-    const d = a[i] - b[i];
-    num += d * d;
-    den += b[i] * b[i];
-  }
-  return Math.sqrt(num / (den || 1));
 }
 
 function subsetVolume(v: Volume, s0: number, s1: number): Volume {
@@ -341,7 +329,7 @@ export async function runBench(options: BenchOptions, log: (line: string) => voi
           voxelUpdatesPerSecond: voxelUpdatesPerIteration / perIt,
           errorVsTruthSubset: relativeError(cpuSub, truthSub),
           gpuErrorVsTruthSubset: relativeError(gpuSub, truthSub),
-          relativeDifferenceVsGpu: relDiff(c.volume, gpuSub.data),
+          relativeDifferenceVsGpu: relativeL2(c.volume, gpuSub.data),
         };
         log(
           `  CPU ${c.seconds.toFixed(2)} s on ${k} slices → ${total.toFixed(2)} s for ${rows} (${perIt.toFixed(3)} s per ${spec.algorithm === 'fbp' ? 'pass' : 'iteration'}); CPU vs GPU difference ${cpu.relativeDifferenceVsGpu.toExponential(2)}`,

@@ -59,7 +59,7 @@ export { simulateTiltSeries } from './tomo/simulate.js';
 export type { SimulateOptions, Simulation } from './tomo/simulate.js';
 export { sheppLogan3d, voxelizePhantom, PHANTOM_NAMES } from './tomo/phantom.js';
 export type { Ellipsoid } from './tomo/phantom.js';
-export { relativeError } from './tomo/metrics.js';
+export { relativeError, relativeL2 } from './tomo/metrics.js';
 
 // ptycho
 export { reconstructPtycho } from './ptycho/recon.js';

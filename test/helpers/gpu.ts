@@ -1,6 +1,7 @@
 /** Shared test helpers: one GPU context per test file, seeded random data, error measures. */
 import { GpuContext, type GpuOptions } from '../../src/gpu/context.js';
 import { mulberry32 } from '../../src/core/random.js';
+import { relativeL2 } from '../../src/tomo/metrics.js';
 
 let shared: Promise<GpuContext> | undefined;
 
@@ -29,16 +30,7 @@ export function randomArray(n: number, seed: number, lo = -1, hi = 1): Float32Ar
 }
 
 /** Relative L2 error ||a - b|| / ||b|| computed in float64 (b is the reference). */
-export function relL2(a: ArrayLike<number>, b: ArrayLike<number>): number {
-  let num = 0;
-  let den = 0;
-  for (let i = 0; i < b.length; i++) {
-    const d = a[i] - b[i];
-    num += d * d;
-    den += b[i] * b[i];
-  }
-  return Math.sqrt(num / (den || 1));
-}
+export const relL2 = relativeL2;
 
 /** Largest absolute element difference. */
 export function maxAbsDiff(a: ArrayLike<number>, b: ArrayLike<number>): number {
