@@ -145,7 +145,7 @@ async function fbpOnDevices(pool: GpuContext[], data: Volume, geometry: TomoGeom
     Array.from({ length: parts }, async (_, d) => {
       const r0 = Math.floor((d * rows) / parts);
       const r1 = Math.floor(((d + 1) * rows) / parts);
-      const sub: Volume = { data: Float32Array.from(copyRowsOut(data.data, na, rows, cols, r0, r1)), shape: [na, r1 - r0, cols] };
+      const sub: Volume = { data: copyRowsOut(data.data, na, rows, cols, r0, r1), shape: [na, r1 - r0, cols] };
       const g = makeGeometry(geometry.anglesDeg, r1 - r0, cols, { center: geometry.center, n });
       const r = await reconstructFbp(pool[d], sub, g, fbpOptions);
       out.set(r.volume.data, r0 * n * n);
