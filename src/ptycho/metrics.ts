@@ -1,54 +1,226 @@
 /**
  * Quality measures against a known truth (simulations): the object error after removing the
- * global phase factor (and amplitude scale) and the best whole-pixel shift, inside a region.
+ * global complex factor (phase and amplitude scale) and the best SUB-PIXEL shift, inside a region
+ * (the scanned, well-illuminated area), and the probe error after the best complex factor.
+ *
+ * Host-side float64 (an evaluation against a truth, not part of the reconstruction). The
+ * sub-pixel shift is applied to the estimate with a Fourier phase ramp (fft.js through
+ * ReferenceFft2d) on a zero-seam periodic extension of the array (see {@link fourierShift}).
  */
 import type { ComplexArray } from '../core/array.js';
+import { ReferenceFft2d } from '../fft/reference.js';
 
 /** Result of {@link objectError}. */
 export interface ObjectErrorResult {
   /** ||γ·S_d x − t|| / ||t|| over the region, minimised over the complex factor γ and the shift d. */
   error: number;
-  /** The shift (rows, cols) of the estimate that fits best. */
+  /**
+   * The shift d = (rows, cols) that fits best: the estimate at q + d matches the truth at q, so an
+   * estimate that is the truth moved by (+dy, +dx) gives d = (dy, dx). Fractional unless
+   * sub-pixel refinement is off.
+   */
   shift: [number, number];
   /** The complex factor γ as (re, im). */
   factor: [number, number];
+  /** The error at the best whole-pixel shift (before the sub-pixel refinement). */
+  wholePixelError: number;
+  /** The best whole-pixel shift. */
+  wholePixelShift: [number, number];
+}
+
+/** Options of {@link objectError}. */
+export interface ObjectErrorOptions {
+  /** Refine the whole-pixel shift to sub-pixel precision (default true). */
+  subpixel?: boolean;
+  /** Stop the sub-pixel search when its step is below this many pixels (default 1e-4). */
+  tolerance?: number;
+}
+
+/** Σ over the region of conj(a)·b, |a|², |b|² for a = x at q + (sy, sx) (whole pixels) and b = t at q. */
+function wholePixelSums(x: ArrayLike<number>, t: ArrayLike<number>, rows: number, cols: number, region: Uint8Array, sy: number, sx: number): [number, number, number, number] {
+  let xr = 0, xi = 0, xx = 0, tt = 0;
+  for (let y = 0; y < rows; y++) {
+    const ys = y + sy;
+    if (ys < 0 || ys >= rows) continue;
+    for (let c = 0; c < cols; c++) {
+      const q = y * cols + c;
+      if (!region[q]) continue;
+      const cs = c + sx;
+      if (cs < 0 || cs >= cols) continue;
+      const p = ys * cols + cs;
+      const ar = x[2 * p], ai = x[2 * p + 1], br = t[2 * q], bi = t[2 * q + 1];
+      xr += ar * br + ai * bi; // conj(a)·b
+      xi += ar * bi - ai * br;
+      xx += ar * ar + ai * ai;
+      tt += br * br + bi * bi;
+    }
+  }
+  return [xr, xi, xx, tt];
+}
+
+/** ||γa − b||/||b|| at the optimal γ = ⟨a, b⟩/⟨a, a⟩, from the sums of {@link wholePixelSums}. */
+function fitError([xr, xi, xx, tt]: [number, number, number, number]): { error: number; factor: [number, number] } {
+  if (xx === 0 || tt === 0) return { error: Infinity, factor: [1, 0] };
+  // ||γa − b||² = |b|² − |⟨a,b⟩|²/|a|²
+  return { error: Math.sqrt(Math.max(0, tt - (xr * xr + xi * xi) / xx) / tt), factor: [xr / xx, xi / xx] };
+}
+
+function nextPow2(n: number): number {
+  let p = 1;
+  while (p < n) p *= 2;
+  return p;
 }
 
 /**
- * Relative error of `estimate` against `truth` (same shape, complex) on the pixels where
- * `region` is nonzero, after the best complex factor γ = ⟨x, t⟩/⟨x, x⟩ (global phase and scale)
- * and the best integer shift within ±maxShift pixels. Host-side float64 (an evaluation, not
- * part of the reconstruction).
+ * A complex [rows, cols] array prepared for sub-pixel shifts: its spectrum on a power-of-two grid
+ * [mr, mc] ⊇ the array plus at least `pad` pixels, filled so the periodic extension has no seam
+ * (linear blends from the last row/column back to the first), which keeps the ringing of the
+ * Fourier interpolation away from the interior.
  */
-export function objectError(estimate: ComplexArray, truth: ComplexArray, region: Uint8Array, maxShift = 2): ObjectErrorResult {
-  const [rows, cols] = truth.shape as [number, number];
-  const x = estimate.data, t = truth.data;
-  let best: ObjectErrorResult = { error: Infinity, shift: [0, 0], factor: [1, 0] };
-  for (let sy = -maxShift; sy <= maxShift; sy++) for (let sx = -maxShift; sx <= maxShift; sx++) {
-    let xr = 0, xi = 0, xx = 0, tt = 0;
-    for (let y = 0; y < rows; y++) {
-      const ys = y + sy;
-      if (ys < 0 || ys >= rows) continue;
-      for (let c = 0; c < cols; c++) {
-        const q = y * cols + c;
-        if (!region[q]) continue;
-        const cs = c + sx;
-        if (cs < 0 || cs >= cols) continue;
-        const p = ys * cols + cs;
-        const ar = x[2 * p], ai = x[2 * p + 1], br = t[2 * q], bi = t[2 * q + 1];
-        xr += ar * br + ai * bi; // conj(a)·b
-        xi += ar * bi - ai * br;
-        xx += ar * ar + ai * ai;
-        tt += br * br + bi * bi;
+class ShiftableArray {
+  readonly mr: number;
+  readonly mc: number;
+  private readonly spec: Float64Array;
+  private readonly ramp: Float64Array;
+  private readonly out: Float64Array;
+  private readonly fft: ReferenceFft2d;
+
+  constructor(a: ArrayLike<number>, readonly rows: number, readonly cols: number, pad = 16) {
+    this.mr = nextPow2(rows + pad);
+    this.mc = nextPow2(cols + pad);
+    const { mr, mc } = this;
+    const ext = new Float64Array(2 * mr * mc);
+    for (let y = 0; y < rows; y++) for (let x = 0; x < cols; x++) {
+      ext[2 * (y * mc + x)] = a[2 * (y * cols + x)];
+      ext[2 * (y * mc + x) + 1] = a[2 * (y * cols + x) + 1];
+    }
+    // rows beyond the array: blend from the last row to the first one
+    for (let y = rows; y < mr; y++) {
+      const s = (y - rows + 1) / (mr - rows + 1);
+      for (let x = 0; x < cols; x++) for (let k = 0; k < 2; k++) {
+        ext[2 * (y * mc + x) + k] = (1 - s) * ext[2 * ((rows - 1) * mc + x) + k] + s * ext[2 * x + k];
       }
     }
-    if (xx === 0 || tt === 0) continue;
-    const gr = xr / xx, gi = xi / xx;
-    // ||γx − t||² = tt − |⟨x,t⟩|²/xx
-    const err = Math.sqrt(Math.max(0, tt - (xr * xr + xi * xi) / xx) / tt);
-    if (err < best.error) best = { error: err, shift: [sy, sx], factor: [gr, gi] };
+    // columns beyond the array (all rows): blend from the last column to the first one
+    for (let x = cols; x < mc; x++) {
+      const s = (x - cols + 1) / (mc - cols + 1);
+      for (let y = 0; y < mr; y++) for (let k = 0; k < 2; k++) {
+        ext[2 * (y * mc + x) + k] = (1 - s) * ext[2 * (y * mc + cols - 1) + k] + s * ext[2 * (y * mc) + k];
+      }
+    }
+    this.fft = new ReferenceFft2d(mr, mc);
+    this.spec = new Float64Array(2 * mr * mc);
+    this.fft.transform(ext, this.spec, 0, 'forward');
+    this.ramp = new Float64Array(2 * mr * mc);
+    this.out = new Float64Array(2 * mr * mc);
   }
-  return best;
+
+  /** The array sampled at q + d (Fourier interpolation), on the padded grid [mr, mc]. */
+  shifted(dy: number, dx: number): Float64Array {
+    const { mr, mc, spec, ramp } = this;
+    // e^{2πi(k_y d_y/M_r + k_x d_x/M_c)} with signed frequencies: x(q + d) ↔ X(k)·e^{2πi k·d/M}
+    const cy = new Float64Array(2 * mr), cx = new Float64Array(2 * mc);
+    for (let k = 0; k < mr; k++) {
+      const ph = (2 * Math.PI * (k < mr / 2 ? k : k - mr) * dy) / mr;
+      cy[2 * k] = Math.cos(ph); cy[2 * k + 1] = Math.sin(ph);
+    }
+    for (let k = 0; k < mc; k++) {
+      const ph = (2 * Math.PI * (k < mc / 2 ? k : k - mc) * dx) / mc;
+      cx[2 * k] = Math.cos(ph); cx[2 * k + 1] = Math.sin(ph);
+    }
+    for (let y = 0; y < mr; y++) for (let x = 0; x < mc; x++) {
+      const er = cy[2 * y] * cx[2 * x] - cy[2 * y + 1] * cx[2 * x + 1];
+      const ei = cy[2 * y] * cx[2 * x + 1] + cy[2 * y + 1] * cx[2 * x];
+      const i = 2 * (y * mc + x);
+      ramp[i] = spec[i] * er - spec[i + 1] * ei;
+      ramp[i + 1] = spec[i] * ei + spec[i + 1] * er;
+    }
+    this.fft.transform(ramp, this.out, 0, 'inverse');
+    return this.out;
+  }
+}
+
+/**
+ * The complex array `a` [rows, cols] sampled at q + d by Fourier interpolation (a sub-pixel
+ * shift by −d: an object at position p moves to p − d), computed on a seam-free periodic
+ * extension of the array, so pixels more than a few pixels from the border are exact for
+ * band-limited content. Returns a new complex array of the same shape (float32).
+ */
+export function fourierShift(a: ComplexArray, shift: [number, number]): ComplexArray {
+  const [rows, cols] = a.shape as [number, number];
+  const s = new ShiftableArray(a.data, rows, cols);
+  const v = s.shifted(shift[0], shift[1]);
+  const data = new Float32Array(2 * rows * cols);
+  for (let y = 0; y < rows; y++) for (let x = 0; x < 2 * cols; x++) data[2 * y * cols + x] = v[2 * y * s.mc + x];
+  return { data, shape: [rows, cols], complex: true };
+}
+
+/**
+ * Relative error of `estimate` against `truth` (same shape [rows, cols], complex) on the pixels
+ * where `region` is nonzero, after the best complex factor γ = ⟨x, t⟩/⟨x, x⟩ (global phase and
+ * scale) and the best shift: first the best whole-pixel shift within ±maxShift pixels (exact
+ * index shifts), then (by default) a sub-pixel refinement within ±1 pixel of it that minimises
+ * the same error with the estimate shifted by a Fourier phase ramp (parabolic start, then a
+ * compass search down to `tolerance`).
+ */
+export function objectError(estimate: ComplexArray, truth: ComplexArray, region: Uint8Array, maxShift = 2, options: ObjectErrorOptions = {}): ObjectErrorResult {
+  const [rows, cols] = truth.shape as [number, number];
+  if (estimate.shape[0] !== rows || estimate.shape[1] !== cols) throw new Error(`objectError: the estimate is [${estimate.shape.join(', ')}] but the truth is [${rows}, ${cols}]`);
+  const x = estimate.data, t = truth.data;
+  let wholeErr = Infinity, whole: [number, number] = [0, 0], wholeFactor: [number, number] = [1, 0];
+  const table = new Map<string, number>();
+  for (let sy = -maxShift; sy <= maxShift; sy++) for (let sx = -maxShift; sx <= maxShift; sx++) {
+    const f = fitError(wholePixelSums(x, t, rows, cols, region, sy, sx));
+    table.set(`${sy},${sx}`, f.error);
+    if (f.error < wholeErr) { wholeErr = f.error; whole = [sy, sx]; wholeFactor = f.factor; }
+  }
+  const base: ObjectErrorResult = { error: wholeErr, shift: whole, factor: wholeFactor, wholePixelError: wholeErr, wholePixelShift: whole };
+  if (options.subpixel === false || !Number.isFinite(wholeErr)) return base;
+
+  const s = new ShiftableArray(x, rows, cols);
+  const evaluate = (dy: number, dx: number): { error: number; factor: [number, number] } => {
+    const v = s.shifted(dy, dx);
+    let xr = 0, xi = 0, xx = 0, tt = 0;
+    for (let y = 0; y < rows; y++) for (let c = 0; c < cols; c++) {
+      const q = y * cols + c;
+      if (!region[q]) continue;
+      const p = 2 * (y * s.mc + c);
+      const ar = v[p], ai = v[p + 1], br = t[2 * q], bi = t[2 * q + 1];
+      xr += ar * br + ai * bi;
+      xi += ar * bi - ai * br;
+      xx += ar * ar + ai * ai;
+      tt += br * br + bi * bi;
+    }
+    return fitError([xr, xi, xx, tt]);
+  };
+  // Parabolic start per axis from the whole-pixel errors (squared errors are near-quadratic in d).
+  const e2 = (sy: number, sx: number): number => {
+    const k = `${sy},${sx}`;
+    if (!table.has(k)) table.set(k, fitError(wholePixelSums(x, t, rows, cols, region, sy, sx)).error);
+    return table.get(k)! ** 2;
+  };
+  const vertex = (m: number, c: number, p: number): number => {
+    const den = m - 2 * c + p;
+    return den > 0 ? Math.max(-0.5, Math.min(0.5, (0.5 * (m - p)) / den)) : 0;
+  };
+  const [wy, wx] = whole;
+  let dy = wy + vertex(e2(wy - 1, wx), e2(wy, wx), e2(wy + 1, wx));
+  let dx = wx + vertex(e2(wy, wx - 1), e2(wy, wx), e2(wy, wx + 1));
+  let best = evaluate(dy, dx);
+  if (!(best.error <= wholeErr)) { dy = wy; dx = wx; best = { error: wholeErr, factor: wholeFactor }; }
+  // Compass search within ±1 pixel of the whole-pixel shift.
+  const tol = options.tolerance ?? 1e-4;
+  for (let step = 0.25; step >= tol; ) {
+    let moved = false;
+    for (const [ay, ax] of [[step, 0], [-step, 0], [0, step], [0, -step]] as const) {
+      const ny = dy + ay, nx = dx + ax;
+      if (Math.abs(ny - wy) > 1 || Math.abs(nx - wx) > 1) continue;
+      const f = evaluate(ny, nx);
+      if (f.error < best.error) { best = f; dy = ny; dx = nx; moved = true; break; }
+    }
+    if (!moved) step /= 2;
+  }
+  return { error: best.error, shift: [dy, dx], factor: best.factor, wholePixelError: wholeErr, wholePixelShift: whole };
 }
 
 /**
