@@ -7,16 +7,13 @@ import { readdir, stat } from 'node:fs/promises';
 import { extname, join, resolve } from 'node:path';
 import type { Command } from 'commander';
 import { InputError } from '../core/errors.js';
-import type { GpuContext } from '../gpu/context.js';
-import { acquireDevices, parseDevices } from '../gpu/pool.js';
+import { acquireDevices, isWorkerDevice, parseDeviceEnv, parseDevices, type PoolDevice } from '../gpu/pool.js';
 import { readAngles } from '../io/angles.js';
 import { canWriteVolume, readVolume, writeVolume, VOLUME_WRITE_EXTENSIONS } from '../io/volume.js';
 import { assertFitsInMemory } from '../io/validate.js';
 import { writeOrthoPreview } from '../io/preview.js';
 import { loadProjections } from '../tomo/input.js';
-import { reconstructTomo, TOMO_ALGORITHMS, type TomoAlgorithm } from '../tomo/recon.js';
-import { findCenter } from '../tomo/center.js';
-import { preprocessProjections } from '../tomo/preprocess.js';
+import { findCenterOn, preprocessOn, primaryDevice, reconstructTomo, TOMO_ALGORITHMS, type TomoAlgorithm } from '../tomo/recon.js';
 import { parseFilterName } from '../tomo/filters.js';
 import type { Volume } from '../core/array.js';
 import { simulateTiltSeries } from '../tomo/simulate.js';
@@ -40,6 +37,8 @@ export function parseRowRange(spec: string): [number, number] {
 interface ReconFlags {
   devices?: string;
   adapters?: string;
+  processPerDevice?: boolean;
+  deviceEnv?: string[];
   angles?: string;
   dark?: string;
   flat?: string;
@@ -101,8 +100,10 @@ export function registerTomo(program: Command): void {
     .requiredOption('-o, --output <file>', 'output volume: .tif, .mrc, .vti or .npy')
     .option('--preview <png>', 'also write a PNG of three orthogonal central slices')
     .option('--truth <file>', 'a known volume to report the error against (simulations)')
-    .option('--devices <n>', "GPU devices to split the rows across: a count (on the chosen adapter) or 'all' adapters", '1')
+    .option('--devices <n>', "GPU devices to split the rows across: a count (on the chosen adapter) or 'all' adapters (default 1; 0 extra with --device-env)")
     .option('--adapters <names>', 'comma-separated adapter names, one device each (see `webrecon info`)')
+    .option('--process-per-device', 'open each device of --devices/--adapters in its own worker process')
+    .option('--device-env <NAME=value,...>', 'add one device in its own worker process with these environment variables (repeat for more; e.g. MESA_VK_DEVICE_SELECT=10de:2330; see the README)', (v: string, prev: string[] = []) => [...prev, v])
     .action(async (inputs: string[], flags: ReconFlags, cmd: Command) => {
       const g = cmd.optsWithGlobals() as GlobalOptions;
       const out = new Reporter(g);
@@ -114,7 +115,8 @@ export function registerTomo(program: Command): void {
       const rows = flags.rows ? parseRowRange(flags.rows) : undefined;
       // Every flag is checked before the long work (reading, GPU) starts.
       const gpuOptions = gpuOptionsFrom(g);
-      const devices = parseDevices(flags.devices ?? '1');
+      const workers = (flags.deviceEnv ?? []).map((v) => ({ env: parseDeviceEnv(v) }));
+      const devices = flags.devices !== undefined ? parseDevices(flags.devices) : workers.length > 0 ? undefined : 1;
       const adapters = flags.adapters ? flags.adapters.split(',').map((a) => a.trim()).filter(Boolean) : undefined;
       const size = flags.size ? positiveInt(flags.size, '--size') : undefined;
       const iterations = flags.iterations ? positiveInt(flags.iterations, '--iterations') : undefined;
@@ -157,8 +159,8 @@ export function registerTomo(program: Command): void {
       const readSeconds = (performance.now() - tRead) / 1000;
       out.progress({ stage: 'read', seconds: readSeconds });
 
-      const pool = await acquireDevices({ ...gpuOptions, devices, adapters });
-      const ctx = pool[0];
+      const pool = await acquireDevices({ ...gpuOptions, devices, adapters, processPerDevice: flags.processPerDevice, workers });
+      const ctx = primaryDevice(pool);
       try {
         // With --rows the rows to reconstruct may hold too little structure to score centres
         // on (I13 rows 60:64 put the entropy minimum 6 px off): the rotation axis is one for
@@ -218,6 +220,7 @@ export function registerTomo(program: Command): void {
             kernels: result.kernels,
             device: ctx.info.description,
             devices: pool.length,
+            workerProcesses: pool.filter(isWorkerDevice).length,
             backend: `${ctx.info.backend}/${ctx.info.featureLevel}`,
           },
           [
@@ -226,7 +229,7 @@ export function registerTomo(program: Command): void {
             result.residuals.length ? `  residual ${shortList(result.residuals.map((r) => r.toExponential(3)))}` : '',
             error !== undefined ? `  relative L2 error against ${flags.truth}: ${error.toFixed(4)}` : '',
             `  seconds: ${Object.entries(timings).map(([k, v]) => `${k} ${v.toFixed(2)}`).join(', ')}`,
-            `  device: ${ctx.info.description} (${ctx.info.backend}, ${ctx.info.featureLevel})${pool.length > 1 ? ` x ${pool.length} devices` : ''}`,
+            `  device: ${ctx.info.description} (${ctx.info.backend}, ${ctx.info.featureLevel})${pool.length > 1 ? ` x ${pool.length} devices` : ''}${pool.some(isWorkerDevice) ? ` (${pool.filter(isWorkerDevice).length} in worker processes)` : ''}`,
           ].filter(Boolean).join('\n'),
         );
       } finally {
@@ -304,7 +307,7 @@ async function inputBytes(inputs: string[]): Promise<number> {
  * large scan is previewed; reading all of it for the centre would defeat that).
  */
 async function centerOnFullDetector(
-  ctx: GpuContext,
+  ctx: PoolDevice,
   inputs: string[],
   flags: ReconFlags,
   anglesDeg: Float64Array,
@@ -321,9 +324,9 @@ async function centerOnFullDetector(
   let data: Volume = full.projections;
   const log = flags.log ?? full.flat !== undefined;
   if (full.flat || full.dark || log) {
-    data = (await preprocessProjections(ctx, full.projections, { flat: full.flat, dark: full.dark, log, source })).volume;
+    data = await preprocessOn(ctx, full.projections, { flat: full.flat, dark: full.dark, log, source });
   }
-  const r = await findCenter(ctx, data, anglesDeg);
+  const r = await findCenterOn(ctx, data, anglesDeg);
   return { center: r.center, method: r.method, rows: r.rows ?? [] };
 }
 

@@ -29,6 +29,9 @@ import { mulberry32 } from '../core/random.js';
 import { availableParallelism } from 'node:os';
 import { IdleEstimator } from '../gpu/idle.js';
 import type { GpuContext } from '../gpu/context.js';
+import type { PoolDevice } from '../gpu/pool.js';
+import { WorkerDevice } from '../gpu/worker/device.js';
+import { RemoteSweep } from '../gpu/worker/tomo-client.js';
 import { KernelTimer, type KernelTimes } from '../gpu/timing.js';
 import { checkProjectionShape, type TomoGeometry } from './geometry.js';
 import { angleOrder, SlabProjector } from './projector.js';
@@ -175,12 +178,13 @@ export function sweepChunks(nblocks: number, voxelAnglesPerBlock: number, limit:
   return out;
 }
 
-/** What one reconstruction needs, whatever device runs it. */
-interface SweepPlan {
+/**
+ * What one reconstruction needs, whatever device runs it (plain data: it travels to worker
+ * processes as it is). The projections and starting volume come with each wave ({@link WaveBlock}).
+ */
+export interface SweepPlan {
   algorithm: IterativeAlgorithm;
   geometry: TomoGeometry;
-  projections: Volume;
-  initial?: Volume;
   iterations: number;
   relax: number;
   lo: number;
@@ -189,6 +193,41 @@ interface SweepPlan {
   order: 'sequential' | 'random';
   seed: number;
   normalise: 0 | 1;
+}
+
+/**
+ * Rows `[r0, r0 + rows)` of the problem as a device sees them: the projections
+ * `[angles, rows, cols]` and starting volume `[rows, n, n]` of those rows, and the volume
+ * `[rows, n, n]` their slices are written into. In-process devices get the whole problem
+ * (`r0` = 0); a worker process gets the rows of its wave only.
+ */
+export interface WaveBlock {
+  r0: number;
+  rows: number;
+  projections: Float32Array;
+  initial?: Float32Array;
+  out: Float32Array;
+}
+
+/** Per-iteration callback of a wave: Σ r² over the wave's rays in iteration `it` (0-based). */
+export type IterationSums = (it: number, rss: number) => void;
+
+/**
+ * One device as the wave scheduler sees it: the in-process {@link SweepDevice}, or a sweep in a
+ * worker process (src/gpu/worker/tomo-client.ts).
+ */
+export interface WaveRunner {
+  /** Compiles and computes the per-reconstruction tables. */
+  init(): Promise<void>;
+  /** Largest slab (rows) this device can bind. */
+  maxSlabRows(): number;
+  /** Runs every iteration on the slabs `ranges` (absolute rows within `block`) and writes their slices into `block.out`. */
+  run(ranges: Array<[number, number]>, block: WaveBlock, onIteration: IterationSums): Promise<void>;
+  /** Kernel times so far. */
+  kernelTimes(): KernelTimes;
+  /** True when `err` (from init or run) means the device itself failed, so its wave may move to another. */
+  failed(err: unknown): Promise<boolean>;
+  destroy(): void;
 }
 
 /** Bytes one slice (row) of a slab occupies on a device: data, volume and corrections. */
@@ -201,7 +240,7 @@ function bytesPerSlice(plan: SweepPlan): number {
  * The sweep on one device: its pipelines and per-reconstruction tables (row scales, block column
  * scales, the sweep table), reused by every slab it runs.
  */
-class SweepDevice {
+export class SweepDevice implements WaveRunner {
   readonly timer: KernelTimer;
   private pipeline!: GPUComputePipeline;
   private orderBuf!: GPUBuffer;
@@ -272,10 +311,10 @@ class SweepDevice {
    * Runs every iteration on the slabs `ranges` (all resident at once) and writes their slices
    * into `out`; `onIteration` receives each iteration's Σ r² over these slabs.
    */
-  async run(ranges: Array<[number, number]>, out: Float32Array, onIteration: (it: number, rss: number) => void): Promise<void> {
+  async run(ranges: Array<[number, number]>, wave: WaveBlock, onIteration: IterationSums): Promise<void> {
     const { ctx, plan, spw } = this;
-    const { geometry, projections, block, blocks } = plan;
-    const { rows, cols, n } = geometry;
+    const { geometry, block, blocks } = plan;
+    const { cols, n } = geometry;
     const na = geometry.anglesDeg.length;
     const nblocks = blocks.length;
     const slabs: Slab[] = [];
@@ -297,8 +336,8 @@ class SweepDevice {
         const chunks = sweepChunks(nblocks, voxelAnglesPerBlock, limit);
         slab.params = chunks.map(([t0, count]) => proj.params(t0, count, { relax: plan.relax, lo: plan.lo, block }));
         slab.binds = [];
-        ctx.queue.writeBuffer(slab.data, 0, packSlices(projections.data, na, rows, cols, r0, r1, spw));
-        if (plan.initial) ctx.queue.writeBuffer(slab.vol, 0, packSlices(plan.initial.data, 1, rows, n * n, r0, r1, spw));
+        ctx.queue.writeBuffer(slab.data, 0, packSlices(wave.projections, na, wave.rows, cols, r0 - wave.r0, r1 - wave.r0, spw));
+        if (wave.initial) ctx.queue.writeBuffer(slab.vol, 0, packSlices(wave.initial, 1, wave.rows, n * n, r0 - wave.r0, r1 - wave.r0, spw));
         else ctx.fill(slab.vol, 0);
         for (let c = 0; c < chunks.length; c++) {
           slab.residOffsets.push(residWords);
@@ -348,7 +387,7 @@ class SweepDevice {
         onIteration(it, rss);
       }
       for (const slab of slabs) {
-        unpackSlices(await ctx.readF32(slab.vol, slab.padded * n * n), out, n * n, slab.r0, slab.r1, spw);
+        unpackSlices(await ctx.readF32(slab.vol, slab.padded * n * n), wave.out, n * n, slab.r0 - wave.r0, slab.r1 - wave.r0, spw);
       }
     } finally {
       for (const slab of slabs) {
@@ -357,6 +396,14 @@ class SweepDevice {
       }
       residBuf?.destroy();
     }
+  }
+
+  kernelTimes(): KernelTimes {
+    return this.timer.totals;
+  }
+
+  failed(err: unknown): Promise<boolean> {
+    return deviceFailed(this.ctx, err);
   }
 
   destroy(): void {
@@ -397,9 +444,9 @@ export function planWaves(rows: number, maxRows: number, bytesPerRow: number, bu
  * that finishes takes the next wave); slices are independent, so the volume is bit-identical
  * whatever the number of devices. A device that fails has its wave retried on the others.
  */
-export async function reconstructIterative(ctx: GpuContext | readonly GpuContext[], projections: Volume, geometry: TomoGeometry, algorithm: IterativeAlgorithm, options: IterativeOptions = {}): Promise<IterativeResult> {
+export async function reconstructIterative(ctx: PoolDevice | readonly PoolDevice[], projections: Volume, geometry: TomoGeometry, algorithm: IterativeAlgorithm, options: IterativeOptions = {}): Promise<IterativeResult> {
   const start = performance.now();
-  const devices = Array.isArray(ctx) ? [...(ctx as readonly GpuContext[])] : [ctx as GpuContext];
+  const devices = Array.isArray(ctx) ? [...(ctx as readonly PoolDevice[])] : [ctx as PoolDevice];
   if (devices.length === 0) throw new InputError('no GPU device given');
   if (!ITERATIVE_ALGORITHMS.includes(algorithm)) throw new InputError(`unknown algorithm '${algorithm}' (known: ${ITERATIVE_ALGORITHMS.join(', ')}, fbp)`, '--algorithm');
   checkProjectionShape(geometry, projections.shape);
@@ -418,8 +465,6 @@ export async function reconstructIterative(ctx: GpuContext | readonly GpuContext
   const plan: SweepPlan = {
     algorithm,
     geometry,
-    projections,
-    initial: options.initial,
     iterations,
     relax,
     lo: options.nonNegative ? 0 : -Infinity,
@@ -434,8 +479,13 @@ export async function reconstructIterative(ctx: GpuContext | readonly GpuContext
   let bss = 0;
   for (let i = 0; i < projections.data.length; i++) bss += projections.data[i] * projections.data[i];
 
-  const workers = devices.map((d) => new SweepDevice(d, plan, options.slicesPerWorkgroup, options.maxBindingBytes, options.maxDispatchVoxelAngles));
+  const workers: WaveRunner[] = devices.map((d) =>
+    d instanceof WorkerDevice
+      ? new RemoteSweep(d, plan, options.slicesPerWorkgroup, options.maxBindingBytes, options.maxDispatchVoxelAngles)
+      : new SweepDevice(d, plan, options.slicesPerWorkgroup, options.maxBindingBytes, options.maxDispatchVoxelAngles),
+  );
   const out = new Float32Array(rows * n * n);
+  const whole: WaveBlock = { r0: 0, rows, projections: projections.data, initial: options.initial?.data, out };
   const rss = new Float64Array(iterations);
   const reported = new Int32Array(iterations);
   const iterationSeconds: number[] = [];
@@ -443,7 +493,7 @@ export async function reconstructIterative(ctx: GpuContext | readonly GpuContext
   try {
     // A device that fails to set up is dropped (when others remain).
     const ready = await Promise.all(workers.map((w) => w.init().then(() => true, async (err) => {
-      if (workers.length > 1 && (await deviceFailed(w.ctx, err))) return false;
+      if (workers.length > 1 && (await w.failed(err))) return false;
       throw err;
     })));
     const started = workers.filter((_, i) => ready[i]);
@@ -481,14 +531,14 @@ export async function reconstructIterative(ctx: GpuContext | readonly GpuContext
         emitted++;
       }
     };
-    const runWorker = async (w: SweepDevice): Promise<void> => {
+    const runWorker = async (w: WaveRunner): Promise<void> => {
       while (queue.length > 0 && alive.has(w)) {
         const wave = queue.shift()!;
         inFlight.add(wave);
         const local = new Float64Array(iterations);
         const localReported = new Uint8Array(iterations);
         try {
-          await w.run(wave.ranges, out, (it, value) => {
+          await w.run(wave.ranges, whole, (it, value) => {
             local[it] = value;
             localReported[it] = 1;
             report(it, value, wave);
@@ -497,7 +547,7 @@ export async function reconstructIterative(ctx: GpuContext | readonly GpuContext
           done.add(wave);
         } catch (err) {
           inFlight.delete(wave);
-          if (alive.size <= 1 || !(await deviceFailed(w.ctx, err))) throw err;
+          if (alive.size <= 1 || !(await w.failed(err))) throw err;
           // Take the wave's partial sums back and give it to the remaining devices.
           for (let it = 0; it < iterations; it++) {
             if (localReported[it]) {
@@ -524,7 +574,7 @@ export async function reconstructIterative(ctx: GpuContext | readonly GpuContext
     }
     const kernels: KernelTimes = {};
     for (const w of workers) {
-      for (const [k, v] of Object.entries(w.timer.totals)) {
+      for (const [k, v] of Object.entries(w.kernelTimes())) {
         const t = (kernels[k] ??= { count: 0, seconds: 0 });
         t.count += v.count;
         t.seconds += v.seconds;

@@ -6,14 +6,18 @@
 import { InputError } from '../core/errors.js';
 import type { RealArray, Volume } from '../core/array.js';
 import { secondsSince, type ProgressCallback } from '../core/progress.js';
-import type { GpuContext } from '../gpu/context.js';
+import { GpuError } from '../core/errors.js';
+import { GpuContext } from '../gpu/context.js';
+import type { PoolDevice } from '../gpu/pool.js';
+import { WorkerDevice } from '../gpu/worker/device.js';
+import { fbpOnWorker, findCenterOnWorker, preprocessOnWorker, workerFailed } from '../gpu/worker/tomo-client.js';
 import type { KernelTimes } from '../gpu/timing.js';
 import { makeGeometry, type TomoGeometry } from './geometry.js';
-import { preprocessProjections } from './preprocess.js';
+import { preprocessProjections, type PreprocessOptions } from './preprocess.js';
 import { reconstructFbp } from './fbp.js';
 import type { FilterName, FilterPadding } from './filters.js';
 import { ITERATIVE_ALGORITHMS, reconstructIterative, type IterativeAlgorithm, type IterativeOptions } from './iterative.js';
-import { findCenter } from './center.js';
+import { findCenter, type CenterResult } from './center.js';
 import { copyRowsOut } from './slabs.js';
 
 /** Every reconstruction algorithm of `reconstructTomo`. */
@@ -69,13 +73,15 @@ export interface TomoReconResult {
 /**
  * Reconstructs a projection stack `[angles, rows, cols]`. Raw data with flat (and dark) fields
  * is normalised and −log'ed on the GPU first; `center: 'auto'` searches the rotation axis on the
- * preprocessed data. With several devices, the reconstruction's rows are split across them
- * (preprocessing and the centre search run on the first); the volume is the same as on one.
+ * preprocessed data. With several devices (in this process or worker processes, see
+ * acquireDevices), the reconstruction's rows are split across them (preprocessing and the centre
+ * search run on the first in-process device, or on the first device when all are workers); the
+ * volume is the same as on one.
  */
-export async function reconstructTomo(devices: GpuContext | readonly GpuContext[], projections: Volume, options: TomoReconOptions): Promise<TomoReconResult> {
-  const pool = Array.isArray(devices) ? [...(devices as readonly GpuContext[])] : [devices as GpuContext];
+export async function reconstructTomo(devices: PoolDevice | readonly PoolDevice[], projections: Volume, options: TomoReconOptions): Promise<TomoReconResult> {
+  const pool = Array.isArray(devices) ? [...(devices as readonly PoolDevice[])] : [devices as PoolDevice];
   if (pool.length === 0) throw new InputError('no GPU device given');
-  const ctx = pool[0];
+  const ctx = primaryDevice(pool);
   const timings: Record<string, number> = {};
   const [na, rows, cols] = projections.shape;
   if (!(TOMO_ALGORITHMS as readonly string[]).includes(options.algorithm)) {
@@ -88,14 +94,14 @@ export async function reconstructTomo(devices: GpuContext | readonly GpuContext[
   let data = projections;
   if (options.flat || options.dark || log) {
     const t = performance.now();
-    data = (await preprocessProjections(ctx, projections, { flat: options.flat, dark: options.dark, log, source: options.source, onProgress: options.onProgress })).volume;
+    data = await preprocessOn(ctx, projections, { flat: options.flat, dark: options.dark, log, source: options.source, onProgress: options.onProgress });
     timings.preprocess = secondsSince(t);
   }
   let center: number | undefined;
   let centerMethod = 'default';
   if (options.center === 'auto') {
     const t = performance.now();
-    const found = await findCenter(ctx, data, options.anglesDeg);
+    const found = await findCenterOn(ctx, data, options.anglesDeg);
     center = found.center;
     centerMethod = found.method;
     timings.center = secondsSince(t);
@@ -132,29 +138,76 @@ export async function reconstructTomo(devices: GpuContext | readonly GpuContext[
   return { volume, geometry, residuals, timings, kernels, centerMethod };
 }
 
-/** FBP with the rows split evenly across devices, each device running its part independently. */
-async function fbpOnDevices(pool: GpuContext[], data: Volume, geometry: TomoGeometry, options: TomoReconOptions): Promise<{ volume: Volume; kernels: KernelTimes }> {
+/** The device for the single-device stages (preprocessing, centre search): the first in-process one, else the first. */
+export function primaryDevice(pool: readonly PoolDevice[]): PoolDevice {
+  return pool.find((d) => d instanceof GpuContext) ?? pool[0];
+}
+
+/** Dark/flat normalisation and −log (preprocessProjections) on any pool device; returns the preprocessed stack. */
+export async function preprocessOn(device: PoolDevice, projections: Volume, options: Pick<PreprocessOptions, 'flat' | 'dark' | 'log' | 'source' | 'onProgress'>): Promise<Volume> {
+  if (device instanceof WorkerDevice) return preprocessOnWorker(device, projections, options);
+  return (await preprocessProjections(device, projections, options)).volume;
+}
+
+/** The rotation-centre search (findCenter) on any pool device. */
+export async function findCenterOn(device: PoolDevice, projections: Volume, anglesDeg: ArrayLike<number>): Promise<Pick<CenterResult, 'center' | 'method' | 'rows'>> {
+  if (device instanceof WorkerDevice) return findCenterOnWorker(device, projections, anglesDeg);
+  return findCenter(device, projections, anglesDeg);
+}
+
+/**
+ * FBP with the rows split evenly across devices, each device running its part independently (a
+ * worker process gets only its rows). A part whose device fails (device lost, out of memory, its
+ * worker process gone) is redone on a remaining device; slices are independent, so the volume is
+ * the same.
+ */
+async function fbpOnDevices(pool: PoolDevice[], data: Volume, geometry: TomoGeometry, options: TomoReconOptions): Promise<{ volume: Volume; kernels: KernelTimes }> {
   const fbpOptions = { filter: options.filter, padding: options.padding, onProgress: options.onProgress };
-  if (pool.length === 1) return reconstructFbp(pool[0], data, geometry, fbpOptions);
+  if (pool.length === 1 && pool[0] instanceof GpuContext) return reconstructFbp(pool[0], data, geometry, fbpOptions);
   const { rows, cols, n } = geometry;
   const na = geometry.anglesDeg.length;
   const parts = Math.min(pool.length, rows);
   const out = new Float32Array(rows * n * n);
   const kernels: KernelTimes = {};
-  await Promise.all(
-    Array.from({ length: parts }, async (_, d) => {
-      const r0 = Math.floor((d * rows) / parts);
-      const r1 = Math.floor(((d + 1) * rows) / parts);
+  const queue = Array.from({ length: parts }, (_, d): [number, number] => [Math.floor((d * rows) / parts), Math.floor(((d + 1) * rows) / parts)]);
+  const alive = new Set(pool);
+  let done = 0;
+  let lastFailure: unknown;
+  const runDevice = async (device: PoolDevice): Promise<void> => {
+    while (queue.length > 0 && alive.has(device)) {
+      const [r0, r1] = queue.shift()!;
       const sub: Volume = { data: copyRowsOut(data.data, na, rows, cols, r0, r1), shape: [na, r1 - r0, cols] };
       const g = makeGeometry(geometry.anglesDeg, r1 - r0, cols, { center: geometry.center, n });
-      const r = await reconstructFbp(pool[d], sub, g, fbpOptions);
-      out.set(r.volume.data, r0 * n * n);
-      for (const [k, v] of Object.entries(r.kernels)) {
-        const t = (kernels[k] ??= { count: 0, seconds: 0 });
-        t.count += v.count;
-        t.seconds += v.seconds;
+      try {
+        const r = device instanceof WorkerDevice ? await fbpOnWorker(device, sub, g, fbpOptions) : await reconstructFbp(device, sub, g, fbpOptions);
+        out.set(r.volume.data, r0 * n * n);
+        for (const [k, v] of Object.entries(r.kernels)) {
+          const t = (kernels[k] ??= { count: 0, seconds: 0 });
+          t.count += v.count;
+          t.seconds += v.seconds;
+        }
+        done++;
+      } catch (err) {
+        const lost = device instanceof WorkerDevice ? await workerFailed(device, err) : await contextFailed(device, err);
+        if (alive.size <= 1 || !lost) throw err;
+        alive.delete(device);
+        lastFailure = err;
+        queue.unshift([r0, r1]);
       }
-    }),
-  );
+    }
+  };
+  // Parts beyond the first `parts` devices never start; a device that frees up takes a retried part.
+  await Promise.all(pool.slice(0, Math.max(parts, 1)).map(runDevice));
+  while (queue.length > 0 && alive.size > 0) await Promise.all([...alive].map(runDevice));
+  if (done !== parts) {
+    throw new GpuError('device-lost', `every GPU device failed before FBP finished (last error: ${(lastFailure as Error)?.message ?? 'unknown'})`, { cause: lastFailure });
+  }
   return { volume: { data: out, shape: [rows, n, n] }, kernels };
+}
+
+/** True when `err` means an in-process device itself failed (lost, out of memory). */
+async function contextFailed(ctx: GpuContext, err: unknown): Promise<boolean> {
+  if (err instanceof GpuError && (err.kind === 'device-lost' || err.kind === 'out-of-memory' || err.kind === 'internal')) return true;
+  if (err instanceof InputError) return false;
+  return Promise.race([ctx.device.lost.then(() => true), new Promise<boolean>((r) => setTimeout(() => r(false), 250))]);
 }
