@@ -6,7 +6,9 @@ import { InputError } from '../core/errors.js';
 import { GpuContext } from '../gpu/context.js';
 import { loadPtycho, type LoadOptions } from '../ptycho/load.js';
 import { reconstructPtycho, type PtychoAlgorithm } from '../ptycho/recon.js';
-import { writePtychoResult } from '../ptycho/output.js';
+import { writePtychoResult, writePtychoCxi } from '../ptycho/output.js';
+import { loadTruth, checkTruthShape, truthMetrics, type PtychoTruth, type TruthMetrics } from '../ptycho/metrics.js';
+import { scanGeometry } from '../ptycho/scan.js';
 import { simulatePtycho, writeSimulation } from '../ptycho/simulate.js';
 import { probeGuess, type ProbeGuessKind } from '../ptycho/probe.js';
 import { finiteNumber, gpuOptionsFrom, positiveInt, type GlobalOptions } from './common.js';
@@ -35,6 +37,7 @@ interface ReconFlags {
   flipCols?: boolean;
   objectPixelSize?: string;
   seed?: string;
+  truth?: string;
   output: string;
 }
 
@@ -79,13 +82,14 @@ export function registerPtycho(program: Command): void {
     .option('--flip-cols', 'negate column positions')
     .option('--object-pixel-size <m>', 'CXI: object pixel size in metres (default λz/(N·dx))')
     .option('--seed <s>', 'ePIE: seed of the random frame order', '1')
-    .requiredOption('-o, --output <dir>', 'output folder')
+    .option('--truth <path>', 'known truth (the folder of ptycho simulate --truth, or an object .npy): object error after global phase and sub-pixel shift removal, probe error, in metrics')
+    .requiredOption('-o, --output <path>', 'output folder (object.npy, probe.npy, TIFF, PNG, metrics.json), or FILE.cxi for one CXI (HDF5) file')
     .action(async (input: string, flags: ReconFlags, cmd: Command) => {
       const g = cmd.optsWithGlobals() as GlobalOptions;
       const out = new Reporter(g);
       const algorithm = flags.algorithm as PtychoAlgorithm;
       if (!['dm', 'raar', 'epie'].includes(algorithm)) throw new InputError(`unknown algorithm '${flags.algorithm}' (dm, raar or epie)`, '--algorithm');
-      if (/\.(cxi|h5|hdf5)$/i.test(flags.output)) throw new InputError('writing a CXI/HDF5 result file is not supported yet: give an output folder (object.npy, probe.npy, TIFF, PNG, metrics.json)', flags.output);
+      const cxiOut = /\.(cxi|h5|hdf5)$/i.test(flags.output);
       const iterations = positiveInt(flags.iterations, '--iterations');
       const probeUpdateStart = Number(flags.probeUpdateStart);
       if (!Number.isInteger(probeUpdateStart) || probeUpdateStart < 0) throw new InputError(`expected a non-negative integer, got '${flags.probeUpdateStart}'`, '--probe-update-start');
@@ -103,6 +107,13 @@ export function registerPtycho(program: Command): void {
       const [n, h, w] = dataset.shape;
       if (flags.probeGuess || flags.probeDiameter) {
         dataset.probe = probeGuess((flags.probeGuess ?? 'disc') as ProbeGuessKind, h, w, flags.probeDiameter ? finiteNumber(flags.probeDiameter, '--probe-diameter') : undefined);
+      }
+      let truth: PtychoTruth | undefined;
+      if (flags.truth) {
+        truth = await loadTruth(flags.truth);
+        // margin 2 is the engines' default; the object shape follows from the positions alone
+        const pos = flags.subpixel ? dataset.positions : Float64Array.from(dataset.positions, Math.round);
+        checkTruthShape(truth, scanGeometry(pos, [h, w], 2, dataset.source).objectShape);
       }
       out.info(`${input}: ${n} frames of ${h}×${w}${dataset.mask ? `, ${dataset.mask.length - dataset.mask.reduce((a, b) => a + b, 0)} masked pixels` : ''}${flags.probeGuess || flags.probeDiameter ? `, ${flags.probeGuess ?? 'disc'} probe guess` : dataset.probe ? ', probe from file' : ', disc probe guess'}`);
       const ctx = await GpuContext.acquire(gpuOptionsFrom(g));
@@ -128,11 +139,27 @@ export function registerPtycho(program: Command): void {
             else process.stderr.write(`${ev.stage} ${String(ev.iteration).padStart(String(ev.of).length)}/${ev.of}  Fourier error ${ev.residual?.toExponential(4)}  ${ev.seconds.toFixed(1)} s\n`);
           },
         });
-        const files = await writePtychoResult(flags.output, result, { input });
+        let truthErr: TruthMetrics | undefined;
+        const extra: Record<string, unknown> = { input };
+        if (truth) {
+          truthErr = truthMetrics(result, truth);
+          extra.truth = { source: truth.source, ...truthErr };
+          out.info(`against the truth: object error ${(100 * truthErr.objectError).toFixed(2)} % (shift ${truthErr.objectShift.map((v) => v.toFixed(2)).join(', ')} px)${truthErr.probeError !== undefined ? `, probe error ${(100 * truthErr.probeError).toFixed(2)} %` : ''}`);
+        }
+        let files: string[];
+        if (cxiOut) {
+          const lz = dataset.wavelength !== undefined && dataset.distance !== undefined ? dataset.wavelength * dataset.distance : undefined;
+          const px = flags.objectPixelSize ? finiteNumber(flags.objectPixelSize, '--object-pixel-size') : undefined;
+          const pixelSize: [number, number] | undefined = px !== undefined ? [px, px] : lz !== undefined && dataset.pixelSize ? [lz / (h * dataset.pixelSize), lz / (w * dataset.pixelSize)] : undefined;
+          await writePtychoCxi(flags.output, result, { pixelSize, extra });
+          files = [flags.output];
+        } else {
+          files = await writePtychoResult(flags.output, result, extra);
+        }
         const med = [...result.iterationSeconds].sort((a, b) => a - b)[Math.floor(result.iterationSeconds.length / 2)];
         out.summary(
-          { input, output: flags.output, files, algorithm, iterations, fourierError: { first: result.errors[0], last: result.errors[result.errors.length - 1] }, medianIterationSeconds: med, totalSeconds: result.totalSeconds, objectShape: result.geometry.objectShape, firstViewOffset: result.geometry.offset, device: result.device },
-          `${algorithm}: Fourier error ${result.errors[0].toExponential(3)} → ${result.errors[result.errors.length - 1].toExponential(3)} (${(result.errors[0] / result.errors[result.errors.length - 1]).toFixed(1)}×) in ${iterations} iterations, ${med.toFixed(3)} s/iteration; object ${result.geometry.objectShape.join('×')} written to ${flags.output}/`,
+          { input, output: flags.output, files, algorithm, iterations, fourierError: { first: result.errors[0], last: result.errors[result.errors.length - 1] }, medianIterationSeconds: med, totalSeconds: result.totalSeconds, objectShape: result.geometry.objectShape, firstViewOffset: result.geometry.offset, device: result.device, ...(truthErr ? { truth: truthErr } : {}) },
+          `${algorithm}: Fourier error ${result.errors[0].toExponential(3)} → ${result.errors[result.errors.length - 1].toExponential(3)} (${(result.errors[0] / result.errors[result.errors.length - 1]).toFixed(1)}×) in ${iterations} iterations, ${med.toFixed(3)} s/iteration; object ${result.geometry.objectShape.join('×')} written to ${flags.output}${cxiOut ? '' : '/'}`,
         );
       } finally {
         ctx.destroy();

@@ -8,9 +8,14 @@
  * their width (int64/uint64 become Float64Array, exact to 2^53), compound datasets of two
  * equal-width float members (h5py/CXI complex: `r`,`i`) become interleaved complex with
  * `complex: true`, booleans (h5py enums) become Uint8Array.
+ *
+ * Writing ({@link writeHdf5Atomic}): groups, datasets (complex as the h5py-compatible compound
+ * {r, i}), attributes and soft links into a new file, written atomically.
  */
-import { open as openFd } from 'node:fs/promises';
-import { resolve } from 'node:path';
+import { open as openFd, mkdir, stat, access, rename, unlink } from 'node:fs/promises';
+import { constants as fsConstants } from 'node:fs';
+import { resolve, dirname } from 'node:path';
+import { temporaryNameFor } from './atomic.js';
 import { InputError } from '../core/errors.js';
 import type { Volume } from '../core/array.js';
 import type { NpyArray, NpyData } from './npy.js';
@@ -533,4 +538,154 @@ export async function readDxchange(path: string, options: DxchangeOptions = {}):
     }
     return out;
   });
+}
+
+// ---------------------------------------------------------------------------------------------
+// Writing
+
+/** A value for {@link Hdf5Writer.dataset} and attributes: a typed array with its shape, a number or a string. */
+export type Hdf5WriteValue =
+  | { data: Float32Array | Float64Array | Int32Array | Uint32Array | Int16Array | Uint16Array | Int8Array | Uint8Array; shape: number[]; complex?: boolean }
+  | number
+  | string;
+
+/** Builds the content of a new HDF5 file (see {@link writeHdf5Atomic}). Paths are absolute or relative to the root. */
+export interface Hdf5Writer {
+  /** Creates a group (parents must exist) with optional attributes. */
+  group(path: string, attrs?: Record<string, number | string>): void;
+  /**
+   * Creates a dataset. Typed arrays keep their element type; `complex: true` arrays (interleaved
+   * re, im) are written as the compound {r, i} of two floats of the array's width, which h5py
+   * reads as complex64/complex128. Numbers are float64 scalars unless `dtype` says e.g. '<i4';
+   * strings are variable-length UTF-8 strings.
+   */
+  dataset(path: string, value: Hdf5WriteValue, options?: { dtype?: '<i4' | '<i8' | '<f4' | '<f8'; attrs?: Record<string, number | string> }): void;
+  /** Adds attributes to an existing group or dataset ('/' for the root). */
+  attrs(path: string, attrs: Record<string, number | string>): void;
+  /** Creates a soft link at `path` pointing to the absolute path `target`. */
+  softLink(target: string, path: string): void;
+}
+
+class Hdf5WriterImpl implements Hdf5Writer {
+  constructor(private readonly mod: H5Module, private readonly file: H5File) {}
+
+  private parent(p: string): { group: H5Group; name: string } {
+    const c = clean(p);
+    const i = c.lastIndexOf('/');
+    const group = i < 0 ? this.file : (this.file.get(c.slice(0, i)) as H5Group | null);
+    if (!(group instanceof this.mod.Group)) throw new Error(`HDF5 write: the parent group of '/${c}' does not exist`);
+    return { group, name: c.slice(i + 1) };
+  }
+
+  private setAttrs(target: { create_attribute: H5Group['create_attribute'] }, attrs: Record<string, number | string> | undefined): void {
+    for (const [k, v] of Object.entries(attrs ?? {})) target.create_attribute(k, v);
+  }
+
+  group(path: string, attrs?: Record<string, number | string>): void {
+    const { group, name } = this.parent(path);
+    this.setAttrs(group.create_group(name), attrs);
+  }
+
+  dataset(path: string, value: Hdf5WriteValue, options: { dtype?: '<i4' | '<i8' | '<f4' | '<f8'; attrs?: Record<string, number | string> } = {}): void {
+    const { group, name } = this.parent(path);
+    let ds: H5Dataset;
+    if (typeof value === 'number') {
+      // h5wasm spells dtypes with struct codes: d = float64, f = float32, i = int32, q = int64.
+      const code = { '<f8': '<d', '<f4': '<f', '<i4': '<i', '<i8': '<q' }[options.dtype ?? '<f8'];
+      if (code !== '<d' && code !== '<f' && !Number.isInteger(value)) throw new Error(`HDF5 write: '/${clean(path)}' is an integer dataset but got ${value}`);
+      ds = group.create_dataset({ name, data: value, shape: [], dtype: code });
+    } else if (typeof value === 'string') {
+      ds = group.create_dataset({ name, data: value });
+    } else if (value.complex) {
+      const n = value.data.length / 2;
+      const wide = value.data instanceof Float64Array;
+      const re = wide ? new Float64Array(n) : new Float32Array(n);
+      const im = wide ? new Float64Array(n) : new Float32Array(n);
+      for (let i = 0; i < n; i++) {
+        re[i] = value.data[2 * i]!;
+        im[i] = value.data[2 * i + 1]!;
+      }
+      const f = wide ? '<f8' : '<f4';
+      ds = group.create_dataset({ name, data: new Map<string, Float32Array | Float64Array>([['r', re], ['i', im]]), shape: value.shape, dtype: [['r', f], ['i', f]] });
+    } else {
+      ds = group.create_dataset({ name, data: value.data, shape: value.shape });
+    }
+    this.setAttrs(ds, options.attrs);
+  }
+
+  attrs(path: string, attrs: Record<string, number | string>): void {
+    const c = clean(path);
+    const e = c === '' ? this.file : this.file.get(c);
+    if (!e) throw new Error(`HDF5 write: '/${c}' does not exist`);
+    this.setAttrs(e as H5Group, attrs);
+  }
+
+  softLink(target: string, path: string): void {
+    const { group, name } = this.parent(path);
+    group.create_soft_link(target, name);
+  }
+}
+
+/**
+ * Writes a new HDF5 file atomically: `build` fills it through an {@link Hdf5Writer} at a hidden
+ * temporary name in the target's folder (created when missing); the file is closed, synced to
+ * disk and renamed over `path` only when `build` succeeded, so readers never see a partial file
+ * and a failure leaves any previous file untouched (the temporary file is removed).
+ * @throws InputError when the folder cannot be created or written, or `path` is a folder.
+ */
+export async function writeHdf5Atomic(path: string, build: (w: Hdf5Writer) => void | Promise<void>): Promise<void> {
+  const target = resolve(path);
+  const dir = dirname(target);
+  try {
+    await mkdir(dir, { recursive: true });
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    if (code === 'EEXIST' || code === 'ENOTDIR') throw new InputError(`cannot write: ${(e as NodeJS.ErrnoException).path ?? dir} is a file, not a folder`, path, { cause: e });
+    if (code === 'EACCES' || code === 'EPERM' || code === 'EROFS') throw new InputError(`cannot write: no permission to create the folder ${dir}`, path, { cause: e });
+    throw e;
+  }
+  const existing = await stat(target).catch(() => undefined);
+  if (existing?.isDirectory()) throw new InputError('cannot write: the output path is a folder', path);
+  try {
+    await access(dir, fsConstants.W_OK);
+  } catch (e) {
+    throw new InputError(`cannot write: no permission to create files in ${dir}`, path, { cause: e });
+  }
+  const mod = await h5();
+  const tmp = temporaryNameFor(target);
+  let file: H5File | undefined;
+  try {
+    file = new mod.File(tmp, 'w');
+    await build(new Hdf5WriterImpl(mod, file));
+    file.close();
+    file = undefined;
+    const fh = await openFd(tmp, 'r+');
+    try {
+      await fh.sync();
+    } finally {
+      await fh.close();
+    }
+    await rename(tmp, target);
+  } catch (e) {
+    if (file) {
+      try {
+        file.close();
+      } catch {
+        /* already failing */
+      }
+    }
+    await unlink(tmp).catch(() => undefined);
+    if ((e as NodeJS.ErrnoException).code === 'ENOSPC') throw new InputError('cannot write: no space left on the device', path, { cause: e });
+    throw e;
+  }
+  try {
+    const dh = await openFd(dir, 'r');
+    try {
+      await dh.sync();
+    } finally {
+      await dh.close();
+    }
+  } catch {
+    /* durability of the rename is best effort */
+  }
 }

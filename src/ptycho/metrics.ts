@@ -7,8 +7,13 @@
  * sub-pixel shift is applied to the estimate with a Fourier phase ramp (fft.js through
  * ReferenceFft2d) on a zero-seam periodic extension of the array (see {@link fourierShift}).
  */
+import { stat } from 'node:fs/promises';
+import { join } from 'node:path';
 import type { ComplexArray } from '../core/array.js';
+import { InputError } from '../core/errors.js';
 import { ReferenceFft2d } from '../fft/reference.js';
+import { readNpy } from '../io/npy.js';
+import type { ScanGeometry } from './scan.js';
 
 /** Result of {@link objectError}. */
 export interface ObjectErrorResult {
@@ -255,4 +260,77 @@ export function probeError(estimate: ComplexArray, truth: ComplexArray): number 
     tt += t[i] ** 2 + t[i + 1] ** 2;
   }
   return Math.sqrt(Math.max(0, tt - (xr * xr + xi * xi) / xx) / tt);
+}
+
+/** A known truth to compare a reconstruction with (see {@link loadTruth}). */
+export interface PtychoTruth {
+  /** The true object [rows, cols] in the reconstruction's geometry. */
+  object: ComplexArray;
+  /** The true probe [h, w], when known. */
+  probe?: ComplexArray;
+  /** The object file (for messages). */
+  source: string;
+}
+
+async function readComplex(path: string, what: string): Promise<ComplexArray> {
+  const a = await readNpy(path);
+  if (!a.complex || a.shape.length !== 2) throw new InputError(`the true ${what} must be a complex [rows, cols] array, got ${a.complex ? '' : 'real '}shape [${a.shape.join(', ')}]`, path);
+  return { data: Float32Array.from(a.data as ArrayLike<number>), shape: a.shape, complex: true };
+}
+
+/**
+ * Reads a truth: a folder as `webrecon ptycho simulate --truth DIR` writes it (object.npy, and
+ * probe.npy when present) or one complex .npy file holding the object.
+ * @throws InputError naming the file when it is missing or not a complex 2-D array.
+ */
+export async function loadTruth(path: string): Promise<PtychoTruth> {
+  const s = await stat(path).catch((e) => {
+    throw new InputError('truth not found', path, { cause: e });
+  });
+  if (!s.isDirectory()) return { object: await readComplex(path, 'object'), source: path };
+  const objectPath = join(path, 'object.npy');
+  const probePath = join(path, 'probe.npy');
+  const object = await readComplex(objectPath, 'object');
+  const hasProbe = await stat(probePath).then(() => true, () => false);
+  return { object, probe: hasProbe ? await readComplex(probePath, 'probe') : undefined, source: objectPath };
+}
+
+/** Throws an InputError naming the truth file when its object does not have the scan's object shape. */
+export function checkTruthShape(truth: PtychoTruth, objectShape: readonly number[]): void {
+  const s = truth.object.shape;
+  if (s[0] !== objectShape[0] || s[1] !== objectShape[1]) {
+    throw new InputError(`the true object is [${s.join(', ')}] but this scan's object is [${objectShape.join(', ')}] (same positions and margin 2 needed, as ptycho simulate writes them)`, truth.source);
+  }
+}
+
+/** Errors of a reconstruction against a truth, as written to metrics.json. */
+export interface TruthMetrics {
+  /** Object error after the global complex factor and the sub-pixel shift, in the illuminated region. */
+  objectError: number;
+  /** The shift (row, col) removed, px. */
+  objectShift: [number, number];
+  /** Object error at the best whole-pixel shift. */
+  objectErrorWholePixel: number;
+  /** Pixels of the region (probe intensity sum above 30 % of its maximum). */
+  regionPixels: number;
+  /** Probe error after the best complex factor (first mode), when the truth has a probe of the same size. */
+  probeError?: number;
+}
+
+/**
+ * Compares a reconstruction (object, probe [h, w] or [modes, h, w], geometry) with a truth: the
+ * object error of {@link objectError} (sub-pixel shift, ±2 px whole-pixel search) on the region
+ * where the summed intensity of the true probe (else the reconstructed one) exceeds 30 % of its
+ * maximum, and the probe error of the first mode.
+ */
+export function truthMetrics(result: { object: ComplexArray; probe: ComplexArray; geometry: ScanGeometry }, truth: PtychoTruth): TruthMetrics {
+  checkTruthShape(truth, result.object.shape);
+  const [h, w] = result.geometry.frame;
+  const probe0: ComplexArray = { data: result.probe.data.subarray(0, 2 * h * w), shape: [h, w], complex: true };
+  const sameProbe = truth.probe && truth.probe.shape[0] === h && truth.probe.shape[1] === w;
+  const region = illuminatedRegion(sameProbe ? truth.probe! : probe0, result.geometry.positions, result.geometry.objectShape, 0.3);
+  const oe = objectError(result.object, truth.object, region, 2);
+  const out: TruthMetrics = { objectError: oe.error, objectShift: oe.shift, objectErrorWholePixel: oe.wholePixelError, regionPixels: region.reduce((a, b) => a + b, 0) };
+  if (sameProbe) out.probeError = probeError(probe0, truth.probe!);
+  return out;
 }

@@ -6,12 +6,24 @@
  *   metrics.json                   per-iteration Fourier errors and seconds, geometry, device
  * The object array covers the scanned field: frame 0's view has its top-left corner at
  * geometry.offset (row, col) and every input position p maps to p + geometry.shift.
+ *
+ * Or one CXI file ({@link writePtychoCxi}, HDF5, written atomically):
+ *   /cxi_version                       150
+ *   /entry_1/image_1/data              the object, complex64 [rows, cols] (HDF5 compound {r, i}
+ *                                      of float32: h5py/numpy read it as complex64)
+ *   /entry_1/image_1/process_1/...     algorithm, iterations, Fourier errors and seconds per
+ *                                      iteration, the full metrics.json content as JSON
+ *   /entry_1/image_2/data              the probe, complex64 [h, w] or [modes, h, w]
+ *   /entry_1/data_1/data               soft link to the object (CXI's default data)
+ * with the geometry (first_view_offset, position_shift, positions) and, when known, the object
+ * pixel size (x_pixel_size, y_pixel_size, image_size in metres) next to each image.
  */
 import { join } from 'node:path';
 import { PNG } from 'pngjs';
 import { writeNpy } from '../io/npy.js';
 import { writeTiff } from '../io/tiff.js';
 import { writeFileAtomic } from '../io/atomic.js';
+import { writeHdf5Atomic } from '../io/hdf5.js';
 import type { ComplexArray } from '../core/array.js';
 import type { PtychoResult } from './recon.js';
 
@@ -122,4 +134,67 @@ export async function writePtychoResult(dir: string, result: PtychoResult, extra
     written.push(join(dir, name));
   }
   return written;
+}
+
+/** CXI version written by {@link writePtychoCxi} (the CXI 1.5 layout of images and processes). */
+export const CXI_VERSION = 150;
+
+/** Optional metadata of {@link writePtychoCxi}. */
+export interface CxiMetadata {
+  /** Object pixel size (row, col) in metres, when known (CXI input: λz/(N·dx) or --object-pixel-size). */
+  pixelSize?: [number, number];
+  /** Extra fields for the metrics JSON (e.g. the input path, errors against a truth). */
+  extra?: Record<string, unknown>;
+}
+
+/**
+ * Writes a reconstruction as one CXI (HDF5) file, atomically; layout in this module's header.
+ * Every image group carries data_type ('object' or 'probe'), data_space 'real', the geometry
+ * (first_view_offset and position_shift (row, col) in object pixels, positions [n, 2] = the
+ * shifted positions, i.e. where each view's top-left corner lies in the object array) and,
+ * when `meta.pixelSize` is given, x_pixel_size, y_pixel_size and image_size (metres).
+ * process_1 holds program, algorithm, iterations, fourier_error [iterations],
+ * iteration_seconds, total_seconds, device and `metrics_json` (the metrics.json text).
+ */
+export async function writePtychoCxi(path: string, result: PtychoResult, meta: CxiMetadata = {}): Promise<void> {
+  const metrics = ptychoMetrics(result, meta.extra ?? {});
+  const g = result.geometry;
+  await writeHdf5Atomic(path, (w) => {
+    w.dataset('cxi_version', CXI_VERSION, { dtype: '<i4' });
+    w.group('entry_1', { NX_class: 'NXentry' });
+    w.dataset('entry_1/program_name', 'webrecon');
+    w.dataset('entry_1/end_time', new Date().toISOString());
+    const image = (name: string, a: ComplexArray, type: string): void => {
+      const base = `entry_1/${name}`;
+      w.group(base, { NX_class: 'NXdata' });
+      w.dataset(`${base}/data`, { data: a.data, shape: a.shape, complex: true });
+      w.dataset(`${base}/data_type`, type);
+      w.dataset(`${base}/data_space`, 'real');
+      w.dataset(`${base}/first_view_offset`, { data: Float64Array.from(g.offset), shape: [2] }, { attrs: { units: 'object pixels (row, col)' } });
+      w.dataset(`${base}/position_shift`, { data: Float64Array.from(g.shift), shape: [2] }, { attrs: { units: 'object pixels (row, col)' } });
+      w.dataset(`${base}/positions`, { data: Float64Array.from(g.positions), shape: [g.n, 2] }, { attrs: { units: 'object pixels (row, col), top-left corner of each view in the object array' } });
+      if (meta.pixelSize) {
+        const [py, px] = meta.pixelSize;
+        const rows = a.shape[a.shape.length - 2]!, cols = a.shape[a.shape.length - 1]!;
+        w.dataset(`${base}/x_pixel_size`, px, { attrs: { units: 'm' } });
+        w.dataset(`${base}/y_pixel_size`, py, { attrs: { units: 'm' } });
+        w.dataset(`${base}/image_size`, { data: Float64Array.of(cols * px, rows * py), shape: [2] }, { attrs: { units: 'm (x, y)' } });
+      }
+    };
+    image('image_1', result.object, 'object');
+    const proc = 'entry_1/image_1/process_1';
+    w.group(proc, { NX_class: 'NXprocess' });
+    w.dataset(`${proc}/program`, 'webrecon');
+    w.dataset(`${proc}/algorithm`, result.algorithm);
+    w.dataset(`${proc}/iterations`, result.errors.length, { dtype: '<i4' });
+    w.dataset(`${proc}/fourier_error`, { data: Float64Array.from(result.errors), shape: [result.errors.length] });
+    w.dataset(`${proc}/iteration_seconds`, { data: Float64Array.from(result.iterationSeconds), shape: [result.iterationSeconds.length] });
+    w.dataset(`${proc}/total_seconds`, result.totalSeconds);
+    w.dataset(`${proc}/device`, result.device);
+    w.dataset(`${proc}/metrics_json`, JSON.stringify(metrics));
+    image('image_2', result.probe, 'probe');
+    w.softLink(`/${proc}`, 'entry_1/image_2/process_1');
+    w.group('entry_1/data_1', { NX_class: 'NXdata' });
+    w.softLink('/entry_1/image_1/data', 'entry_1/data_1/data');
+  });
 }

@@ -1,11 +1,13 @@
 /**
  * `webrecon ptycho simulate` and `webrecon ptycho recon` as a user runs them (the built CLI):
- * files written, --json lines, progress with the Fourier error, exit code 2 on bad input.
+ * files written (a folder, or one CXI file), --json lines, progress with the Fourier error, the
+ * errors against a truth, exit code 2 on bad input.
  */
 import { describe, expect, it } from 'vitest';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { jsonLines, runCli, show, tempDir } from '../cli/cli.js';
+import { openHdf5 } from '../../src/io/hdf5.js';
 
 const dir = tempDir('webrecon-ptycho-cli-');
 
@@ -45,9 +47,41 @@ describe('webrecon ptycho', () => {
     const a = await runCli(['ptycho', 'recon', join(dir, 'sim2'), '--algorithm', 'nope', '-o', join(dir, 'x')]);
     expect(a.code, show(a)).toBe(2);
     expect(a.stderr).toContain('--algorithm');
-    const c = await runCli(['ptycho', 'recon', join(dir, 'sim2'), '-o', join(dir, 'result.cxi')]);
-    expect(c.code, show(c)).toBe(2);
-    expect(c.stderr).toContain('result.cxi');
-    expect(existsSync(join(dir, 'result.cxi'))).toBe(false);
+    const t = await runCli(['ptycho', 'recon', join(dir, 'sim2'), '--truth', join(dir, 'no-truth-here'), '-o', join(dir, 'x')]);
+    expect(t.code, show(t)).toBe(2);
+    expect(t.stderr).toContain('no-truth-here');
+  }, 240_000);
+
+  it('recon -o FILE.cxi --truth: one CXI file (object, probe, errors per iteration) with the object error against the truth', async () => {
+    const data = join(dir, 'sim3'), truth = join(dir, 'truth3'), cxi = join(dir, 'res', 'result.cxi');
+    expect((await runCli(['ptycho', 'simulate', '--frame', '32', '--positions', '25', '--photons', '0', '-o', data, '--truth', truth])).code).toBe(0);
+    const r = await runCli(['--json', 'ptycho', 'recon', data, '-a', 'epie', '-n', '5', '--probe-update-start', '2', '--truth', truth, '-o', cxi]);
+    expect(r.code, show(r)).toBe(0);
+    const summary = jsonLines(r.stdout).find((l) => l.type === 'summary')!;
+    expect(summary.files).toEqual([cxi]);
+    const truthErr = summary.truth as { objectError: number; objectShift: number[] };
+    expect(truthErr.objectError).toBeGreaterThan(0);
+    expect(truthErr.objectError).toBeLessThan(1);
+    const f = await openHdf5(cxi);
+    try {
+      const obj = f.read('entry_1/image_1/data');
+      expect(obj.dtype).toBe('<c8');
+      expect(obj.shape).toEqual(summary.objectShape);
+      expect(f.read('entry_1/image_2/data').shape).toEqual([32, 32]);
+      expect(f.readString('entry_1/image_1/process_1/algorithm')).toBe('epie');
+      expect(f.read('entry_1/image_1/process_1/fourier_error').shape).toEqual([5]);
+      expect(Array.from(f.read('entry_1/image_1/first_view_offset').data)).toEqual(summary.firstViewOffset);
+      const m = JSON.parse(f.readString('entry_1/image_1/process_1/metrics_json'));
+      expect(m.truth.objectError).toBe(truthErr.objectError);
+    } finally {
+      f.close();
+    }
+    // folder output with a truth: metrics.json carries the same measures
+    const out = join(dir, 'out3');
+    const d = await runCli(['ptycho', 'recon', data, '-a', 'epie', '-n', '5', '--probe-update-start', '2', '--truth', truth, '-o', out]);
+    expect(d.code, show(d)).toBe(0);
+    const metrics = JSON.parse(readFileSync(join(out, 'metrics.json'), 'utf8'));
+    expect(metrics.truth.objectError).toBe(truthErr.objectError);
+    expect(typeof metrics.truth.probeError).toBe('number');
   }, 240_000);
 });
