@@ -507,22 +507,22 @@ export async function reconstructIterative(ctx: PoolDevice | readonly PoolDevice
     // More waves than devices: the rows stream through in rounds.
     const streaming = waves.length > started.length;
     const queue = [...waves];
-    const inFlight = new Set<Wave>();
     const done = new Set<Wave>();
     const alive = new Set(started);
     let lastFailure: unknown;
     let tIter = performance.now();
-    // Iteration events with the residual fire when every wave (one per device) has reported the
-    // iteration; when the rows stream through in rounds (or a wave is retried), each wave reports
-    // its progress without a residual, and the complete residuals follow at the end.
+    // An iteration's event with its residual fires once every wave has reported the iteration
+    // (in order; waves report bit-identical sums wherever they run, so the events do not depend on
+    // which device finishes first, in this process or a worker). When the rows stream through in
+    // rounds, each wave also reports its progress without a residual. A wave that fails has its
+    // sums withdrawn and reports them again from the device that redoes it.
     const report = (it: number, value: number, wave: Wave) => {
       rss[it] += value;
       reported[it]++;
-      if (streaming || done.size > 0) {
+      if (streaming) {
         options.onProgress?.({ stage: algorithm, iteration: it + 1, of: iterations, seconds: secondsSince(start), metrics: { wave: waves.indexOf(wave) + 1, waves: waves.length } });
-        return;
       }
-      while (emitted < iterations && reported[emitted] >= inFlight.size + done.size && inFlight.size + done.size > 0 && done.size === 0) {
+      while (emitted < iterations && reported[emitted] === waves.length) {
         const residual = Math.sqrt(rss[emitted] / (bss || 1));
         if (!Number.isFinite(residual)) throw new InputError(`the ${algorithm.toUpperCase()} residual became ${residual} in iteration ${emitted + 1}: the projections contain non-finite values or the relaxation is unstable`);
         iterationSeconds.push(secondsSince(tIter));
@@ -534,7 +534,6 @@ export async function reconstructIterative(ctx: PoolDevice | readonly PoolDevice
     const runWorker = async (w: WaveRunner): Promise<void> => {
       while (queue.length > 0 && alive.has(w)) {
         const wave = queue.shift()!;
-        inFlight.add(wave);
         const local = new Float64Array(iterations);
         const localReported = new Uint8Array(iterations);
         try {
@@ -543,10 +542,8 @@ export async function reconstructIterative(ctx: PoolDevice | readonly PoolDevice
             localReported[it] = 1;
             report(it, value, wave);
           });
-          inFlight.delete(wave);
           done.add(wave);
         } catch (err) {
-          inFlight.delete(wave);
           if (alive.size <= 1 || !(await w.failed(err))) throw err;
           // Take the wave's partial sums back and give it to the remaining devices.
           for (let it = 0; it < iterations; it++) {
@@ -562,10 +559,13 @@ export async function reconstructIterative(ctx: PoolDevice | readonly PoolDevice
       }
     };
     await Promise.all(started.map(runWorker));
+    // A device that failed after the others had run out of waves left its wave queued: the
+    // remaining devices take it now.
+    while (queue.length > 0 && alive.size > 0) await Promise.all([...alive].map(runWorker));
     if (done.size !== waves.length) {
       throw new GpuError('device-lost', `every GPU device failed before the reconstruction finished (last error: ${(lastFailure as Error)?.message ?? 'unknown'})`, { cause: lastFailure });
     }
-    // Waves that ran in later rounds (streaming, retries) report their residuals only here.
+    // Every iteration has been reported by every wave by now; this emits none in practice.
     const residuals = Array.from(rss, (v) => Math.sqrt(v / (bss || 1)));
     for (let it = emitted; it < iterations; it++) {
       if (!Number.isFinite(residuals[it])) throw new InputError(`the ${algorithm.toUpperCase()} residual became ${residuals[it]} in iteration ${it + 1}: the projections contain non-finite values or the relaxation is unstable`);
