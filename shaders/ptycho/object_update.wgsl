@@ -19,6 +19,7 @@
 // `num`/`den` (`first` = 0) and the last chunk (`last` = 1) writes the object.
 //#include "common/complex.wgsl"
 //#include "ptycho/sample.wgsl"
+//#include "ptycho/finalize.wgsl"
 
 struct Params {
   rows: u32,
@@ -90,18 +91,7 @@ fn main(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_id) lid: ve
     d = den[q] + d;
   }
   if (p.last == 1u) {
-    var o: vec2f;
-    if (RESIDUAL) {
-      o = obj[q] + acc / (p.c_o + d);
-    } else {
-      o = (p.c_o * obj[q] + acc) / (p.c_o + d);
-    }
-    // Optional amplitude clip (a physical constraint for transmission objects: |O| ≤ 1).
-    let a = length(o);
-    if (p.amp_max > 0.0 && a > p.amp_max) {
-      o = o * (p.amp_max / a);
-    }
-    obj[q] = o;
+    obj[q] = finalize_object(obj[q], acc, d, p.c_o, p.amp_max, RESIDUAL);
   } else {
     num[q] = acc;
     den[q] = d;

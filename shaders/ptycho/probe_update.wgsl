@@ -9,6 +9,7 @@
 //#include "common/index.wgsl"
 //#include "common/complex.wgsl"
 //#include "ptycho/sample.wgsl"
+//#include "ptycho/finalize.wgsl"
 
 struct Params {
   h: u32,
@@ -54,19 +55,7 @@ fn finish(i: u32, ry: u32, rx: u32, acc_in: vec2f, d_in: f32) {
     d = den[i] + d;
   }
   if (p.last == 1u) {
-    var pv: vec2f;
-    if (RESIDUAL) {
-      pv = probe[i] + acc / (p.c_p + d);
-    } else {
-      pv = (p.c_p * probe[i] + acc) / (p.c_p + d);
-    }
-    // Optional real-space support: the probe is zero outside a disc around the frame centre.
-    let dy = f32(ry) - f32(p.h / 2u);
-    let dx = f32(rx) - f32(p.w / 2u);
-    if (p.support > 0.0 && dy * dy + dx * dx > p.support * p.support) {
-      pv = vec2f(0.0);
-    }
-    probe[i] = pv;
+    probe[i] = finalize_probe(probe[i], acc, d, p.c_p, p.support, ry, rx, p.h, p.w, RESIDUAL);
   } else {
     num[i] = acc;
     den[i] = d;

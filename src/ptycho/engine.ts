@@ -119,6 +119,23 @@ const WG_VIEW = 64;
 const WG_PROBE = 64;
 const WG_PREP = 256;
 
+/**
+ * @internal How a partition of a multi-device run (src/ptycho/partition.ts) sets up its engine:
+ * its own window of the object (local positions and shape), the global initial probe and inertia,
+ * and partial mode, in which the overlap-projection kernels only store their sums (num/den) for
+ * the all-reduce instead of finalising the object and probe.
+ */
+export interface DmEngineLayout {
+  /** The window's geometry: positions relative to the window, objectShape = the window's shape. */
+  geometry: ScanGeometry;
+  /** The initial probe modes (interleaved complex [modes, h, w]) of the whole scan. */
+  probe: Float32Array;
+  /** c_O and c_P of the whole scan. */
+  inertia: { object: number; probe: number };
+  /** Always true (the power bound, resolved over the whole scan, goes in options.powerBound). */
+  partial: true;
+}
+
 interface Chunk {
   first: number;
   end: number;
@@ -169,6 +186,11 @@ export class DmEngine {
   private readonly probeOld?: GPUBuffer;
   private readonly err: GPUBuffer;
   private readonly errStaging: GPUBuffer;
+  /** Running sums of the overlap projection (object and probe numerators and denominators). */
+  private readonly objNum: GPUBuffer;
+  private readonly objDen: GPUBuffer;
+  private readonly prNum: GPUBuffer;
+  private readonly prDen: GPUBuffer;
   private readonly pipes: Record<'view' | 'rowsModel' | 'deltaObject' | 'deltaProbe' | 'fourier' | 'object' | 'probe' | 'probeFused' | 'prep', GPUComputePipeline>;
   private started = false;
   private destroyed = false;
@@ -177,7 +199,7 @@ export class DmEngine {
   /** Expected time of a timed runStages call (profiling only). */
   private readonly stagesIdle = new IdleEstimator();
 
-  private constructor(private readonly ctx: GpuContext, dataset: PtychoDataset, options: DmEngineOptions, pipes: DmEngine['pipes'], plan: Fft2dPlan) {
+  private constructor(private readonly ctx: GpuContext, dataset: PtychoDataset, options: DmEngineOptions, pipes: DmEngine['pipes'], plan: Fft2dPlan, layout?: DmEngineLayout) {
     const [n, h, w] = dataset.shape;
     this.n = n;
     this.h = h;
@@ -190,7 +212,7 @@ export class DmEngine {
     this.plan = plan;
     const positions = new Float64Array(dataset.positions);
     if (options.subpixel === false) for (let i = 0; i < positions.length; i++) positions[i] = Math.round(positions[i]);
-    this.geometry = scanGeometry(positions, [h, w], options.margin ?? 2, dataset.source);
+    this.geometry = layout?.geometry ?? scanGeometry(positions, [h, w], options.margin ?? 2, dataset.source);
     this.exactOverlap = options.exactOverlap ?? hasFractions(this.geometry.positions);
     const [rows, cols] = this.geometry.objectShape;
     const hw = this.hw;
@@ -206,7 +228,7 @@ export class DmEngine {
     const pos = this.keep(ctx.upload(new Uint8Array(packPositions(this.geometry.positions)), 'ptycho positions'));
 
     // --- model: object, probe, exit waves
-    const probe0 = initialProbeModes(dataset, M, options.scaleProbe ?? true);
+    const probe0 = layout?.probe ?? initialProbeModes(dataset, M, options.scaleProbe ?? true);
     this.probe = this.keep(ctx.upload(probe0, 'ptycho probe'));
     if (options.initialObject) {
       const s = options.initialObject.shape;
@@ -226,15 +248,15 @@ export class DmEngine {
     }
     this.err = this.keep(ctx.createStorage(n * 4, 'ptycho errors'));
     this.errStaging = this.keep(ctx.device.createBuffer({ size: Math.max(16, n * 4), usage: GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST, label: 'ptycho errors staging' }));
-    const objNum = this.keep(ctx.createStorage(rows * cols * 8, 'ptycho object numerator'));
-    const objDen = this.keep(ctx.createStorage(rows * cols * 4, 'ptycho object denominator'));
-    const prNum = this.keep(ctx.createStorage(M * hw * 8, 'ptycho probe numerator'));
-    const prDen = this.keep(ctx.createStorage(M * hw * 4, 'ptycho probe denominator'));
+    const objNum = (this.objNum = this.keep(ctx.createStorage(rows * cols * 8, 'ptycho object numerator')));
+    const objDen = (this.objDen = this.keep(ctx.createStorage(rows * cols * 4, 'ptycho object denominator')));
+    const prNum = (this.prNum = this.keep(ctx.createStorage(M * hw * 8, 'ptycho probe numerator')));
+    const prDen = (this.prDen = this.keep(ctx.createStorage(M * hw * 4, 'ptycho probe denominator')));
 
     // --- constants
     let probePower = 0;
     for (let i = 0; i < probe0.length; i++) probePower += probe0[i] * probe0[i];
-    this.inertia = {
+    this.inertia = layout?.inertia ?? {
       object: (options.objectInertia ?? 0.01) * (n * probePower) / (rows * cols),
       probe: (options.probeInertia ?? 0.01) * n,
     };
@@ -252,7 +274,8 @@ export class DmEngine {
     ranges.forEach(([first, end], ci) => {
       const count = end - first;
       const isFirst = ci === 0 ? 1 : 0;
-      const isLast = ci === ranges.length - 1 ? 1 : 0;
+      // Partial mode (a partition of a multi-device run): no chunk finalises; the sums stay in num/den.
+      const isLast = ci === ranges.length - 1 && !layout ? 1 : 0;
       const bufs: GPUBuffer[] = [];
       const waves = (buf: GPUBuffer) => ({ buffer: buf, offset: first * M * hw * 8, size: count * M * hw * 8 });
       const viewU = ctx.uniform(new UniformWriter(8).u32(h).u32(w).u32(M).u32(cols).u32(first).u32(count).u32(0).u32(0).buffer, 'view params');
@@ -303,7 +326,7 @@ export class DmEngine {
   }
 
   /** Validates the dataset, compiles the kernels and uploads everything. */
-  static async create(ctx: GpuContext, dataset: PtychoDataset, options: DmEngineOptions = {}): Promise<DmEngine> {
+  static async create(ctx: GpuContext, dataset: PtychoDataset, options: DmEngineOptions = {}, layout?: DmEngineLayout): Promise<DmEngine> {
     validateDataset(dataset);
     const modes = options.modes ?? 1;
     if (!Number.isInteger(modes) || modes < 1 || modes > 16) throw new InputError(`probe modes must be an integer in 1..16, got ${modes}`, '--probe-modes');
@@ -322,7 +345,7 @@ export class DmEngine {
       probeFused: await ctx.pipelines.getChecked({ shader: 'ptycho/probe_update.wgsl', entry: 'main_fused', constants: { WG: WG_PROBE, RESIDUAL: 1 } }),
       prep: await ctx.pipelines.getChecked({ shader: 'ptycho/prepare.wgsl', entry: 'sqrt_inplace', constants: { WG: WG_PREP } }),
     };
-    return ctx.checked('setting up the difference map', () => new DmEngine(ctx, dataset, { ...options, modes, exactOverlap: exact }, pipes, plan));
+    return ctx.checked('setting up the difference map', () => new DmEngine(ctx, dataset, { ...options, modes, exactOverlap: exact }, pipes, plan, layout));
   }
 
   private keep<T extends GPUBuffer>(b: T): T {
@@ -331,7 +354,8 @@ export class DmEngine {
   }
 
   /** Records X = F(P·S_j O): the fused model + row pass, then the plan's column pass. */
-  private encodeExitModel(pass: GPUComputePassEncoder): void {
+  /** @internal */
+  encodeExitModel(pass: GPUComputePassEncoder): void {
     const twiddles = this.plan.twiddleBindGroup(this.pipes.rowsModel);
     for (const c of this.chunks) {
       pass.setPipeline(this.pipes.rowsModel);
@@ -343,7 +367,8 @@ export class DmEngine {
   }
 
   /** Records the Fourier-space exit-wave update with the modulus projection and the errors. */
-  private encodeFourier(pass: GPUComputePassEncoder): void {
+  /** @internal */
+  encodeFourier(pass: GPUComputePassEncoder): void {
     for (const c of this.chunks) {
       pass.setPipeline(this.pipes.fourier);
       pass.setBindGroup(0, c.fourier);
@@ -353,7 +378,8 @@ export class DmEngine {
   }
 
   /** Records D −= P·S_j(O − O_old) ('object') or D −= (P − P_old)·S_j O ('probe'); residual form only. */
-  private encodeDelta(pass: GPUComputePassEncoder, which: 'object' | 'probe'): void {
+  /** @internal */
+  encodeDelta(pass: GPUComputePassEncoder, which: 'object' | 'probe'): void {
     if (!this.exactOverlap) return;
     const maxPerDim = this.ctx.device.limits.maxComputeWorkgroupsPerDimension;
     for (const c of this.chunks) {
@@ -365,7 +391,8 @@ export class DmEngine {
   }
 
   /** Records the object half of the overlap projection. */
-  private encodeObject(pass: GPUComputePassEncoder): void {
+  /** @internal */
+  encodeObject(pass: GPUComputePassEncoder): void {
     for (const c of this.chunks) {
       pass.setPipeline(this.pipes.object);
       pass.setBindGroup(0, c.object);
@@ -374,7 +401,8 @@ export class DmEngine {
   }
 
   /** Records the probe half of the overlap projection (`fused`: with the object step's residual update on the fly). */
-  private encodeProbe(pass: GPUComputePassEncoder, fused = false): void {
+  /** @internal */
+  encodeProbe(pass: GPUComputePassEncoder, fused = false): void {
     const maxPerDim = this.ctx.device.limits.maxComputeWorkgroupsPerDimension;
     for (const c of this.chunks) {
       pass.setPipeline(fused ? this.pipes.probeFused : this.pipes.probe);
@@ -382,6 +410,27 @@ export class DmEngine {
       const [gx, gy] = grid1d(this.modes * this.hw, WG_PROBE, maxPerDim);
       pass.dispatchWorkgroups(gx, gy);
     }
+  }
+
+  /**
+   * @internal Records the exit-wave half of an iteration in its own pass: Ψ = F(P·S_j O) first if
+   * nothing ran yet, then X = F(P·S_j O), the Fourier update (and errors) and the inverse FFT, so
+   * x holds ψ' (closed form) or D (residual form). The multi-device partitions use this.
+   */
+  encodeExitWaves(enc: GPUCommandEncoder): void {
+    if (this.destroyed) throw new Error('DmEngine used after destroy()');
+    if (!this.started) {
+      const p0 = enc.beginComputePass({ label: 'dm start' });
+      this.encodeExitModel(p0);
+      p0.end();
+      enc.copyBufferToBuffer(this.x, 0, this.psi, 0, this.x.size);
+      this.started = true;
+    }
+    const pass = enc.beginComputePass({ label: 'dm exit waves' });
+    this.encodeExitModel(pass);
+    this.encodeFourier(pass);
+    this.plan.encode(pass, this.x, 'inverse');
+    pass.end();
   }
 
   /**
@@ -476,8 +525,8 @@ export class DmEngine {
   }
 
   /** @internal The engine's GPU buffers (tests write inputs and poison outputs through them). */
-  get gpuBuffers(): { x: GPUBuffer; psi: GPUBuffer; obj: GPUBuffer; probe: GPUBuffer; err: GPUBuffer; objOld?: GPUBuffer; probeOld?: GPUBuffer } {
-    return { x: this.x, psi: this.psi, obj: this.obj, probe: this.probe, err: this.err, objOld: this.objOld, probeOld: this.probeOld };
+  get gpuBuffers(): { x: GPUBuffer; psi: GPUBuffer; obj: GPUBuffer; probe: GPUBuffer; err: GPUBuffer; objOld?: GPUBuffer; probeOld?: GPUBuffer; objNum: GPUBuffer; objDen: GPUBuffer; prNum: GPUBuffer; prDen: GPUBuffer } {
+    return { x: this.x, psi: this.psi, obj: this.obj, probe: this.probe, err: this.err, objOld: this.objOld, probeOld: this.probeOld, objNum: this.objNum, objDen: this.objDen, prNum: this.prNum, prDen: this.prDen };
   }
 
   /** The object [rows, cols] (complex). */

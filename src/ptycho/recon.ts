@@ -6,6 +6,7 @@
  *   await writePtychoResult('out', result);
  */
 import { GpuContext, type GpuOptions } from '../gpu/context.js';
+import { acquireDevices } from '../gpu/pool.js';
 import { InputError } from '../core/errors.js';
 import type { ComplexArray } from '../core/array.js';
 import { secondsSince, type ProgressCallback } from '../core/progress.js';
@@ -13,6 +14,7 @@ import type { PtychoDataset } from './dataset.js';
 import { DmEngine, type DmEngineOptions } from './engine.js';
 import { EpieEngine, type EpieEngineOptions } from './epie.js';
 import type { ScanGeometry } from './scan.js';
+import { runDistributedDm } from './distributed.js';
 
 /** Reconstruction algorithms. */
 export type PtychoAlgorithm = 'dm' | 'raar' | 'epie';
@@ -29,6 +31,18 @@ export interface PtychoReconOptions extends Omit<DmEngineOptions, 'variant'>, Om
   onProgress?: ProgressCallback;
   /** GPU to use (default: acquire one with `gpu` options and release it at the end). */
   context?: GpuContext;
+  /**
+   * Several GPUs (DM and RAAR; ePIE runs on one): the frames are split into stripes, one per
+   * device, with an all-reduce of the overlap sums (src/ptycho/distributed.ts). Takes precedence
+   * over `context`; the caller keeps ownership. One context runs the single-device engine.
+   */
+  contexts?: GpuContext[];
+  /** Devices to open when neither `context` nor `contexts` is given (as tomography's pool: a count or 'all'). */
+  devices?: number | 'all';
+  /** Adapter names, one device each, when neither `context` nor `contexts` is given. */
+  adapters?: string[];
+  /** Extra pixels of each device's object window beyond its frames (default: the scan margin). */
+  windowMargin?: number;
   /** Adapter selection when no context is given. */
   gpu?: GpuOptions;
 }
@@ -48,8 +62,13 @@ export interface PtychoResult {
   iterationSeconds: number[];
   /** Seconds for the whole call, set-up included. */
   totalSeconds: number;
-  /** The adapter used. */
+  /** The adapter used (several: their names joined by ', '). */
   device: string;
+  /** Devices the result came from (1 for the single-device engine). */
+  devices?: number;
+  /** Several devices: bytes the overlap all-reduce moved in the last iteration, and devices dropped after failing mid-run. */
+  reductionBytesPerIteration?: number;
+  droppedDevices?: string[];
   /** Options as used (without callbacks). */
   options: Record<string, unknown>;
 }
@@ -62,7 +81,31 @@ export async function reconstructPtycho(dataset: PtychoDataset, options: PtychoR
   const iterations = options.iterations ?? 50;
   if (!Number.isInteger(iterations) || iterations < 1) throw new InputError(`iterations must be a positive integer, got ${iterations}`, '--iterations');
   const probeStart = options.probeUpdateStart ?? 1;
-  const ctx = options.context ?? (await GpuContext.acquire(options.gpu ?? {}));
+  const many = options.contexts ?? (!options.context && ((options.devices !== undefined && options.devices !== 1) || (options.adapters?.length ?? 0) > 1) ? await acquireDevices({ ...options.gpu, devices: options.devices, adapters: options.adapters }) : undefined);
+  if (many && many.length > 1) {
+    try {
+      if (algorithm === 'epie') throw new InputError(`ePIE runs on one device (its sequential frame updates do not split across devices); got ${many.length} devices: use --devices 1, or --algorithm dm or raar`, '--devices');
+      const r = await runDistributedDm(many, dataset, { ...options, variant: algorithm, iterations, probeStart, onProgress: options.onProgress, stage: algorithm });
+      const { onProgress: _p, context: _c, contexts: _cs, initialObject: _o, ...plain } = options;
+      return {
+        object: r.object,
+        probe: r.probe,
+        geometry: r.geometry,
+        algorithm,
+        errors: r.errors,
+        iterationSeconds: r.iterationSeconds,
+        totalSeconds: secondsSince(t0),
+        device: r.deviceNames.join(', '),
+        devices: r.devices,
+        reductionBytesPerIteration: r.reductionBytesPerIteration,
+        droppedDevices: r.droppedDevices,
+        options: { ...plain, algorithm, iterations, probeUpdateStart: probeStart },
+      };
+    } finally {
+      if (!options.contexts) for (const c of many) c.destroy();
+    }
+  }
+  const ctx = many?.[0] ?? options.context ?? (await GpuContext.acquire(options.gpu ?? {}));
   const engine = algorithm === 'epie' ? await EpieEngine.create(ctx, dataset, options) : await DmEngine.create(ctx, dataset, { ...options, variant: algorithm });
   try {
     const errors: number[] = [];
@@ -77,7 +120,7 @@ export async function reconstructPtycho(dataset: PtychoDataset, options: PtychoR
     }
     const object = await engine.readObject();
     const probe = await engine.readProbe();
-    const { onProgress: _p, context: _c, initialObject: _o, ...plain } = options;
+    const { onProgress: _p, context: _c, contexts: _cs, initialObject: _o, ...plain } = options;
     return {
       object,
       probe,
@@ -87,10 +130,11 @@ export async function reconstructPtycho(dataset: PtychoDataset, options: PtychoR
       iterationSeconds,
       totalSeconds: secondsSince(t0),
       device: ctx.info.description || ctx.info.device,
+      devices: 1,
       options: { ...plain, algorithm, iterations, probeUpdateStart: probeStart },
     };
   } finally {
     engine.destroy();
-    if (!options.context) ctx.destroy();
+    if (!options.context && !options.contexts) ctx.destroy();
   }
 }

@@ -1,0 +1,311 @@
+/**
+ * Ptychography across several devices (src/ptycho/distributed.ts, partition.ts): the all-reduce
+ * kernels against float64 references on fresh random inputs; 1 device bit-identical to the
+ * single-device engine; 2 and 3 devices within 1e-5 of 1 device, with bit-identical shared pixels
+ * on every device and bit-identical runs; the bytes the reduction moves; a device lost mid-run.
+ */
+import { afterAll, describe, expect, it } from 'vitest';
+import { acquireDevices } from '../../src/gpu/pool.js';
+import type { GpuContext } from '../../src/gpu/context.js';
+import { grid1d, UniformWriter } from '../../src/gpu/dispatch.js';
+import { simulatePtycho } from '../../src/ptycho/simulate.js';
+import { reconstructPtycho } from '../../src/ptycho/recon.js';
+import { DistributedDm, runDistributedDm, stripePartitions } from '../../src/ptycho/distributed.js';
+import { overlapOffsets, type PixelRect } from '../../src/ptycho/partition.js';
+import { allFinite, freshSeed, randomArray, relL2, rng, testContext } from '../helpers/gpu.js';
+
+const opened: GpuContext[] = [];
+afterAll(() => {
+  for (const c of opened) c.destroy();
+});
+
+async function pool(n: number): Promise<GpuContext[]> {
+  const p = await acquireDevices({ devices: n });
+  opened.push(...p);
+  return p;
+}
+
+const same = (a: Float32Array, b: Float32Array) => Buffer.compare(Buffer.from(a.buffer, a.byteOffset, a.byteLength), Buffer.from(b.buffer, b.byteOffset, b.byteLength)) === 0;
+
+// float64 finalisation (ptycho/finalize.wgsl)
+function finalize(v: [number, number], acc: [number, number], d: number, c: number, residual: boolean): [number, number] {
+  return residual ? [v[0] + acc[0] / (c + d), v[1] + acc[1] / (c + d)] : [(c * v[0] + acc[0]) / (c + d), (c * v[1] + acc[1]) / (c + d)];
+}
+
+describe('all-reduce kernels vs float64 (fresh random inputs, poisoned outputs)', () => {
+  const WG = 64;
+
+  it('pack_overlap + reduce_object: overlaps packed rectangle by rectangle, sums in device order, closed and residual forms, amplitude clip', async () => {
+    const ctx = await testContext();
+    const seed = freshSeed();
+    const r = rng(seed);
+    const [rows, cols, parts, me] = [23, 37, 4, 2];
+    // rectangles of the other devices' overlaps (one device has none)
+    const rects: Array<PixelRect | null> = [
+      { y0: 0, x0: 3, h: 9, w: 30 },
+      { y0: 5, x0: 0, h: 18, w: 37 },
+      null,
+      null,
+    ];
+    rects[3 - (seed % 2)] = seed % 2 ? { y0: 14, x0: 7, h: 9, w: 11 } : null;
+    const { offsets, total } = overlapOffsets(rects);
+    const table = new Uint32Array(8 * parts);
+    rects.forEach((q, e) => q && table.set([q.y0, q.x0, q.h, q.w, offsets[e]], 8 * e));
+    const num = randomArray(2 * rows * cols, seed + 1);
+    const den = randomArray(rows * cols, seed + 2, 0, 3);
+    const obj = randomArray(2 * rows * cols, seed + 3);
+    const imports = randomArray(3 * total, seed + 4, 0, 1);
+    const cO = 0.05 + r(), ampMax = 1.1;
+    const tbl = ctx.upload(table), numB = ctx.upload(num), denB = ctx.upload(den), impB = ctx.upload(imports);
+    const packed = ctx.createStorage(Math.max(16, 12 * total));
+    ctx.fill(packed);
+    const pack = await ctx.pipelines.getChecked({ shader: 'ptycho/pack_overlap.wgsl', entry: 'main', constants: { WG } });
+    const pu = ctx.uniform(new UniformWriter(4).u32(cols).u32(parts).u32(total).u32(0).buffer);
+    let enc = ctx.device.createCommandEncoder();
+    let pass = enc.beginComputePass();
+    pass.setPipeline(pack);
+    pass.setBindGroup(0, ctx.bind(pack, [pu, numB, denB, tbl, packed]));
+    pass.dispatchWorkgroups(...grid1d(total, WG));
+    pass.end();
+    await ctx.submitAndWait([enc.finish()]);
+    const gotPacked = await ctx.readF32(packed, 3 * total);
+    const refPacked = new Float32Array(3 * total);
+    rects.forEach((q, e) => {
+      if (!q) return;
+      for (let y = 0; y < q.h; y++) for (let x = 0; x < q.w; x++) {
+        const i = offsets[e] + y * q.w + x, s = (q.y0 + y) * cols + q.x0 + x;
+        refPacked.set([num[2 * s], num[2 * s + 1], den[s]], 3 * i);
+      }
+    });
+    expect(same(gotPacked, refPacked), `seed ${seed}`).toBe(true);
+    for (const residual of [false, true]) {
+      const objB = ctx.upload(obj);
+      const red = await ctx.pipelines.getChecked({ shader: 'ptycho/reduce_object.wgsl', entry: 'main', constants: { WG, RESIDUAL: residual ? 1 : 0 } });
+      const ru = ctx.uniform(new UniformWriter(8).u32(rows).u32(cols).u32(parts).u32(me).f32(cO).f32(ampMax).u32(0).u32(0).buffer);
+      enc = ctx.device.createCommandEncoder();
+      pass = enc.beginComputePass();
+      pass.setPipeline(red);
+      pass.setBindGroup(0, ctx.bind(red, [ru, objB, numB, denB, tbl, impB]));
+      pass.dispatchWorkgroups(...grid1d(rows * cols, WG));
+      pass.end();
+      await ctx.submitAndWait([enc.finish()]);
+      const got = await ctx.readF32(objB, 2 * rows * cols);
+      const ref = new Float64Array(2 * rows * cols);
+      let clipped = 0;
+      for (let y = 0; y < rows; y++) for (let x = 0; x < cols; x++) {
+        const q = y * cols + x;
+        const acc: [number, number] = [0, 0];
+        let d = 0;
+        for (let e = 0; e < parts; e++) {
+          if (e === me) { acc[0] += num[2 * q]; acc[1] += num[2 * q + 1]; d += den[q]; continue; }
+          const t = rects[e];
+          if (!t || y < t.y0 || y >= t.y0 + t.h || x < t.x0 || x >= t.x0 + t.w) continue;
+          const k = 3 * (offsets[e] + (y - t.y0) * t.w + (x - t.x0));
+          acc[0] += imports[k]; acc[1] += imports[k + 1]; d += imports[k + 2];
+        }
+        let o = finalize([obj[2 * q], obj[2 * q + 1]], acc, d, cO, residual);
+        const a = Math.hypot(o[0], o[1]);
+        if (a > ampMax) { o = [(o[0] * ampMax) / a, (o[1] * ampMax) / a]; clipped++; }
+        ref[2 * q] = o[0]; ref[2 * q + 1] = o[1];
+      }
+      expect(clipped).toBeGreaterThan(0);
+      expect(allFinite(got)).toBe(true);
+      expect(relL2(got, ref), `seed ${seed}, residual ${residual}`).toBeLessThan(1e-6);
+      objB.destroy();
+    }
+    for (const b of [tbl, numB, denB, impB, packed]) b.destroy();
+  });
+
+  it('reduce_probe: (parts − 1) imported blocks and the own partial summed in device order, two modes, support', async () => {
+    const ctx = await testContext();
+    const seed = freshSeed();
+    const [h, w, modes, parts, me] = [16, 32, 2, 3, 1];
+    const total = modes * h * w;
+    const num = randomArray(2 * total, seed + 1);
+    const den = randomArray(total, seed + 2, 0, 2);
+    const probe = randomArray(2 * total, seed + 3);
+    const imports = randomArray(3 * total * (parts - 1), seed + 4, 0, 1);
+    const cP = 0.3, support = 9.5;
+    for (const residual of [false, true]) {
+      const prB = ctx.upload(probe), numB = ctx.upload(num), denB = ctx.upload(den), impB = ctx.upload(imports);
+      const red = await ctx.pipelines.getChecked({ shader: 'ptycho/reduce_probe.wgsl', entry: 'main', constants: { WG, RESIDUAL: residual ? 1 : 0 } });
+      const u = ctx.uniform(new UniformWriter(8).u32(h).u32(w).u32(modes).u32(parts).u32(me).f32(cP).f32(support).u32(0).buffer);
+      const enc = ctx.device.createCommandEncoder();
+      const pass = enc.beginComputePass();
+      pass.setPipeline(red);
+      pass.setBindGroup(0, ctx.bind(red, [u, prB, numB, denB, impB]));
+      pass.dispatchWorkgroups(...grid1d(total, WG));
+      pass.end();
+      await ctx.submitAndWait([enc.finish()]);
+      const got = await ctx.readF32(prB, 2 * total);
+      const ref = new Float64Array(2 * total);
+      for (let i = 0; i < total; i++) {
+        const acc: [number, number] = [0, 0];
+        let d = 0;
+        for (let e = 0, s = 0; e < parts; e++) {
+          if (e === me) { acc[0] += num[2 * i]; acc[1] += num[2 * i + 1]; d += den[i]; continue; }
+          const base = 3 * total * s++;
+          acc[0] += imports[base + 2 * i]; acc[1] += imports[base + 2 * i + 1]; d += imports[base + 2 * total + i];
+        }
+        const r = i % (h * w), ry = Math.floor(r / w), rx = r % w;
+        const out = (ry - h / 2) ** 2 + (rx - w / 2) ** 2 > support * support ? [0, 0] : finalize([probe[2 * i], probe[2 * i + 1]], acc, d, cP, residual);
+        ref[2 * i] = out[0]; ref[2 * i + 1] = out[1];
+      }
+      expect(allFinite(got)).toBe(true);
+      expect(relL2(got, ref), `seed ${seed}, residual ${residual}`).toBeLessThan(1e-6);
+      for (const b of [prB, numB, denB, impB]) b.destroy();
+    }
+  });
+});
+
+describe('stripe partitions', () => {
+  it('split the frames into equal stripes whose windows cover the object and contain every footprint', () => {
+    const sim = simulatePtycho({ frame: 32, positions: 60, photons: 0, seed: 2 });
+    const g = sim.geometry;
+    for (const parts of [1, 2, 3, 5]) {
+      const L = stripePartitions(g, parts);
+      expect(L.length).toBe(parts);
+      const all = L.flatMap((l) => Array.from(l.frames)).sort((a, b) => a - b);
+      expect(all).toEqual(Array.from({ length: g.n }, (_, j) => j));
+      for (const l of L) {
+        expect(l.frames.length).toBeGreaterThanOrEqual(Math.floor(g.n / parts));
+        for (const j of l.frames) {
+          const y = Math.floor(g.positions[2 * j]) - l.offset[0], x = Math.floor(g.positions[2 * j + 1]) - l.offset[1];
+          expect(y >= 0 && x >= 0 && y + 33 <= l.shape[0] && x + 33 <= l.shape[1]).toBe(true);
+        }
+      }
+      const covered = new Uint8Array(g.objectShape[0] * g.objectShape[1]);
+      for (const l of L) for (let y = 0; y < l.shape[0]; y++) covered.fill(1, (l.offset[0] + y) * g.objectShape[1] + l.offset[1], (l.offset[0] + y) * g.objectShape[1] + l.offset[1] + l.shape[1]);
+      expect(covered.every((v) => v === 1)).toBe(true);
+    }
+  });
+});
+
+describe('DM / RAAR on 1, 2 and 3 devices (48 frames of 32², sub-pixel and whole-pixel scans)', () => {
+  const sim = simulatePtycho({ frame: 32, positions: 48, photons: 1e5, seed: 11 });
+  const whole = simulatePtycho({ frame: 32, positions: 48, photons: 0, seed: 12, integerPositions: true });
+  // Few iterations: far from convergence DM and RAAR amplify ANY rounding difference about twofold
+  // per iteration (measured: 8e-8 after one iteration, 2e-5 after six, 2e-3 after twelve on this
+  // scan), whatever its source; the reduction's own difference is the first iteration's.
+  const base = { iterations: 4, probeUpdateStart: 1 };
+
+  it('one device through the distributed path is bit-identical to the single-device engine (DM residual form, RAAR closed form)', async () => {
+    const [one] = await pool(1);
+    for (const [ds, algorithm, innerIterations] of [[sim.dataset, 'dm', 2], [whole.dataset, 'raar', 1]] as const) {
+      const single = await reconstructPtycho(ds, { ...base, algorithm, innerIterations, context: one });
+      const dist = await runDistributedDm([one], ds, { variant: algorithm, innerIterations, iterations: base.iterations, probeStart: base.probeUpdateStart });
+      expect(dist.devices).toBe(1);
+      expect(same(dist.object.data, single.object.data), algorithm).toBe(true);
+      expect(same(dist.probe.data, single.probe.data), algorithm).toBe(true);
+      expect(dist.errors).toEqual(single.errors);
+      expect(dist.reductionBytesPerIteration).toBe(0);
+    }
+  });
+
+  it('2 and 3 devices agree with 1 within 1e-5 (object, probe, errors); every device holds bit-identical shared pixels and probe; runs are bit-identical', async () => {
+    const one = await pool(1);
+    const two = await pool(2);
+    const three = await pool(3);
+    for (const [ds, algorithm] of [[sim.dataset, 'dm'], [whole.dataset, 'raar']] as const) {
+      const r1 = await reconstructPtycho(ds, { ...base, algorithm, contexts: one });
+      for (const p of [two, three]) {
+        const r = await reconstructPtycho(ds, { ...base, algorithm, contexts: p });
+        expect(r.devices).toBe(p.length);
+        const eo = relL2(r.object.data, r1.object.data), ep = relL2(r.probe.data, r1.probe.data);
+        console.log(`${algorithm} on ${p.length} devices vs 1: object ${eo.toExponential(2)}, probe ${ep.toExponential(2)}, reduction ${(r.reductionBytesPerIteration! / 1024).toFixed(1)} KiB/iteration`);
+        expect(eo).toBeLessThan(1e-5);
+        // one iteration (exit waves, object and probe reduced once): float32 rounding of the sum order only
+        const first1 = await reconstructPtycho(ds, { iterations: 1, probeUpdateStart: 0, algorithm, contexts: one });
+        const firstN = await reconstructPtycho(ds, { iterations: 1, probeUpdateStart: 0, algorithm, contexts: p });
+        expect(relL2(firstN.object.data, first1.object.data)).toBeLessThan(1e-6);
+        expect(relL2(firstN.probe.data, first1.probe.data)).toBeLessThan(1e-6);
+        expect(ep).toBeLessThan(1e-5);
+        r.errors.forEach((e, i) => expect(Math.abs(e - r1.errors[i]) / r1.errors[i]).toBeLessThan(1e-5));
+        const again = await reconstructPtycho(ds, { ...base, algorithm, contexts: p });
+        expect(same(again.object.data, r.object.data)).toBe(true);
+        expect(same(again.probe.data, r.probe.data)).toBe(true);
+        expect(again.errors).toEqual(r.errors);
+      }
+    }
+    // shared pixels and the probe, device by device
+    const run = await DistributedDm.create(three, sim.dataset, { innerIterations: 2 });
+    try {
+      for (let it = 0; it < 3; it++) await run.iterate(it >= 1);
+      const windows = await run.readWindows();
+      const cols = run.geometry.objectShape[1];
+      let shared = 0;
+      for (let a = 0; a < 3; a++) for (let b = a + 1; b < 3; b++) {
+        const A = run.layouts[a], B = run.layouts[b];
+        for (let gy = Math.max(A.offset[0], B.offset[0]); gy < Math.min(A.offset[0] + A.shape[0], B.offset[0] + B.shape[0]); gy++) {
+          for (let gx = Math.max(A.offset[1], B.offset[1]); gx < Math.min(A.offset[1] + A.shape[1], B.offset[1] + B.shape[1]); gx++) {
+            const ia = 2 * ((gy - A.offset[0]) * A.shape[1] + gx - A.offset[1]), ib = 2 * ((gy - B.offset[0]) * B.shape[1] + gx - B.offset[1]);
+            expect(windows.objects[a][ia]).toBe(windows.objects[b][ib]);
+            expect(windows.objects[a][ia + 1]).toBe(windows.objects[b][ib + 1]);
+            shared++;
+          }
+        }
+      }
+      expect(shared).toBeGreaterThan(2 * cols);
+      expect(same(windows.probes[1], windows.probes[0])).toBe(true);
+      expect(same(windows.probes[2], windows.probes[0])).toBe(true);
+      // bytes: each overlap pixel read once and written once (12 bytes each way), the probe
+      // partials (12 bytes per probe pixel) read from every device and written to every other
+      let overlapPixels = 0;
+      for (let a = 0; a < 3; a++) for (let b = 0; b < 3; b++) {
+        if (a === b) continue;
+        const A = run.layouts[a], B = run.layouts[b];
+        const hh = Math.min(A.offset[0] + A.shape[0], B.offset[0] + B.shape[0]) - Math.max(A.offset[0], B.offset[0]);
+        const ww = Math.min(A.offset[1] + A.shape[1], B.offset[1] + B.shape[1]) - Math.max(A.offset[1], B.offset[1]);
+        if (hh > 0 && ww > 0) overlapPixels += hh * ww;
+      }
+      const probeBytes = 12 * 32 * 32;
+      // two inner iterations, each with an object and a probe reduction
+      expect(run.lastIterationBytes).toBe(2 * (2 * 12 * overlapPixels + 3 * probeBytes + 3 * 2 * probeBytes));
+    } finally {
+      run.destroy();
+    }
+  });
+
+  it('a device lost mid-run: the reconstruction restarts on the remaining device and gives the 1-device result', async () => {
+    const reference = await reconstructPtycho(sim.dataset, { ...base, contexts: await pool(1) });
+    const two = await pool(2);
+    let killed = false;
+    const events: Array<{ iteration?: number; restart?: number }> = [];
+    const r = await reconstructPtycho(sim.dataset, {
+      ...base,
+      contexts: two,
+      onProgress: (e) => {
+        events.push({ iteration: e.iteration, restart: e.metrics?.restart });
+        if (e.iteration === 2 && !killed) {
+          killed = true;
+          two[1].device.destroy();
+        }
+      },
+    });
+    expect(killed).toBe(true);
+    expect(r.devices).toBe(1);
+    expect(r.droppedDevices).toHaveLength(1);
+    expect(r.droppedDevices![0]).toMatch(/device 2/);
+    expect(events.filter((e) => e.restart === 1).map((e) => e.iteration)).toEqual([1, 2, 3, 4]);
+    expect(same(r.object.data, reference.object.data)).toBe(true);
+    expect(r.errors).toEqual(reference.errors);
+  });
+
+  it('every device lost: a clear GPU error naming the device, never a result', async () => {
+    const two = await pool(2);
+    await expect(
+      reconstructPtycho(sim.dataset, {
+        ...base,
+        contexts: two,
+        onProgress: (e) => {
+          if (e.iteration === 1) for (const c of two) c.device.destroy();
+        },
+      }),
+    ).rejects.toThrow(/device \d .*failed|lost|destroyed/i);
+  });
+
+  it('ePIE refuses several devices with a clear message', async () => {
+    const two = await pool(2);
+    await expect(reconstructPtycho(whole.dataset, { algorithm: 'epie', iterations: 1, contexts: two })).rejects.toThrow(/ePIE runs on one device/);
+  });
+});
