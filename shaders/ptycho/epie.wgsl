@@ -1,16 +1,24 @@
 // ePIE / rPIE (Maiden & Rodenburg 2009; Maiden, Johnson & Li 2017), SEQUENTIAL over frames on the
 // GPU: the host records, for every frame of the (seeded random) order, the chain
-//   epie_view → FFT → epie_modulus → inverse FFT → epie_max → epie_update → epie_advance
+//   epie_view → FFT → epie_modulus → inverse FFT → epie_max → epie_step → epie_object → epie_advance
 // in one compute pass; a step counter in `state` (advanced on the GPU) says which entry of `order`
-// is current, so no per-frame uniforms are needed. Whole-pixel positions (views are exact
-// sub-arrays of the object), one probe mode.
+// is current, so no per-frame uniforms are needed. One probe mode.
 //
-//   ψ_j = P · O_j,  ψ'_j = F⁻¹ Π_F F ψ_j,  Δ = ψ'_j − ψ_j
-//   O_j ← O_j + α · P̄ Δ / ((1 − γ)|P|² + γ max|P|²)      (γ = 1: ePIE; 0 < γ < 1: rPIE)
-//   P   ← P   + β · Ō_j Δ / ((1 − γ)|O_j|² + γ max|O_j|²)   (from the iteration probe updates start)
-// The probe update uses the object view from before this frame's object update.
+// Views are sub-pixel: V_j = S_j O, the bilinear view of ptycho/sample.wgsl (the same operator as
+// DM/RAAR and the simulator); whole-pixel positions are the special case fy = fx = 0.
+//
+//   ψ_j = P · V_j,  ψ'_j = F⁻¹ Π_F F ψ_j,  Δ = ψ'_j − ψ_j
+//   u   = α · P̄ Δ / ((1 − γ)|P|² + γ max|P|²)            (γ = 1: ePIE; 0 < γ < 1: rPIE)
+//   O  ← O + S_jᵀ u                                        (the adjoint of the bilinear view)
+//   P  ← P + β · V̄_j Δ / ((1 − γ)|V_j|² + γ max|V_j|²)    (from the iteration probe updates start)
+// The probe update uses the view from before this frame's object update.
+//
+// Race freedom: epie_step works per view pixel r (it alone writes probe[r], and stores u in
+// wave[r]); epie_object works per pixel of the frame's (h+1)×(w+1) object footprint and GATHERS
+// the (up to) four view pixels whose bilinear taps reach it, so each object pixel has one writer.
 //#include "common/complex.wgsl"
 //#include "ptycho/modulus_common.wgsl"
+//#include "ptycho/sample.wgsl"
 
 struct Params {
   hw: u32,
@@ -21,6 +29,10 @@ struct Params {
   beta: f32,
   gamma: f32,
   inv_mask_sum: f32,
+  h: u32,
+  _pad0: u32,
+  _pad1: u32,
+  _pad2: u32,
 }
 
 struct State {
@@ -37,13 +49,12 @@ override WG: u32 = 256;   // power of two
 
 var<workgroup> red: array<f32, WG>;
 
-// ---- epie_view: wave = P · O_j, view = O_j
 @group(0) @binding(2) var<storage, read> order: array<u32>;
-@group(0) @binding(3) var<storage, read> corner: array<vec2i>;   // per frame: (row, col) of the view
-@group(0) @binding(4) var<storage, read_write> obj: array<vec2f>;
-@group(0) @binding(5) var<storage, read_write> probe: array<vec2f>;
-@group(0) @binding(6) var<storage, read_write> wave: array<vec2f>;
-@group(0) @binding(7) var<storage, read_write> view: array<vec2f>;
+@group(0) @binding(3) var<storage, read> pos: array<FramePos>;      // per frame: floor and fraction of (row, col)
+@group(0) @binding(4) var<storage, read_write> obj: array<vec2f>;   // [rows, cols]
+@group(0) @binding(5) var<storage, read_write> probe: array<vec2f>; // [h, w]
+@group(0) @binding(6) var<storage, read_write> wave: array<vec2f>;  // ψ, then ψ', then u (object increment per view pixel)
+@group(0) @binding(7) var<storage, read_write> view: array<vec2f>;  // V_j before the update
 @group(0) @binding(8) var<storage, read> mag: array<f32>;          // [n, hw] √I
 @group(0) @binding(9) var<storage, read> mask: array<f32>;         // [hw]
 @group(0) @binding(10) var<storage, read_write> err: array<f32>;   // [n]
@@ -52,19 +63,13 @@ fn current_frame() -> u32 {
   return order[state.step];
 }
 
-fn object_index(j: u32, r: u32) -> u32 {
-  let c = corner[j];
-  let ry = r / p.w;
-  let rx = r - ry * p.w;
-  return u32(c.x + i32(ry)) * p.cols + u32(c.y + i32(rx));
-}
-
+// ---- epie_view: view = S_j O (bilinear), wave = P · view
 @compute @workgroup_size(WG)
 fn epie_view(@builtin(global_invocation_id) gid: vec3u) {
   let r = gid.x;
   if (r >= p.hw) { return; }
-  let j = current_frame();
-  let o = obj[object_index(j, r)];
+  let ry = r / p.w;
+  let o = object_view(pos[current_frame()], ry, r - ry * p.w, p.cols);
   view[r] = o;
   wave[r] = cmul(probe[r], o);
 }
@@ -102,7 +107,7 @@ fn epie_modulus(@builtin(local_invocation_index) lid: u32) {
   }
 }
 
-// One workgroup: max|P|² and max|O_j|² for the step sizes.
+// One workgroup: max|P|² and max|V_j|² for the step sizes.
 @compute @workgroup_size(WG)
 fn epie_max(@builtin(local_invocation_index) lid: u32) {
   var pm = 0.0;
@@ -119,19 +124,42 @@ fn epie_max(@builtin(local_invocation_index) lid: u32) {
   }
 }
 
+// Per view pixel: the object increment u (into wave) and the probe update.
 @compute @workgroup_size(WG)
-fn epie_update(@builtin(global_invocation_id) gid: vec3u) {
+fn epie_step(@builtin(global_invocation_id) gid: vec3u) {
   let r = gid.x;
   if (r >= p.hw) { return; }
-  let j = current_frame();
   let pv = probe[r];
   let ov = view[r];
   let d = wave[r] - cmul(pv, ov);
-  let q = object_index(j, r);
-  obj[q] = ov + (p.alpha / ((1.0 - p.gamma) * cabs2(pv) + p.gamma * state.pmax + 1e-30)) * cmul_conj(d, pv);
+  wave[r] = (p.alpha / ((1.0 - p.gamma) * cabs2(pv) + p.gamma * state.pmax + 1e-30)) * cmul_conj(d, pv);
   if (p.probe_on == 1u) {
     probe[r] = pv + (p.beta / ((1.0 - p.gamma) * cabs2(ov) + p.gamma * state.omax + 1e-30)) * cmul_conj(d, ov);
   }
+}
+
+// Per pixel (ly, lx) of the frame's (h+1)×(w+1) footprint: O += S_jᵀ u, gathering the view pixels
+// (ly − a, lx − b), a, b ∈ {0, 1}, with the bilinear weights w_a(fy) w_b(fx).
+@compute @workgroup_size(WG)
+fn epie_object(@builtin(global_invocation_id) gid: vec3u) {
+  let fw = p.w + 1u;
+  let i = gid.x;
+  if (i >= (p.h + 1u) * fw) { return; }
+  let ly = i / fw;
+  let lx = i - ly * fw;
+  let fp = pos[current_frame()];
+  var acc = vec2f(0.0);
+  for (var a = 0u; a < 2u; a++) {
+    if (ly < a || ly - a >= p.h) { continue; }
+    let wy = select(1.0 - fp.fy, fp.fy, a == 1u);
+    for (var b = 0u; b < 2u; b++) {
+      if (lx < b || lx - b >= p.w) { continue; }
+      let wx = select(1.0 - fp.fx, fp.fx, b == 1u);
+      acc += (wy * wx) * wave[(ly - a) * p.w + lx - b];
+    }
+  }
+  let q = view_base(fp, ly, lx, p.cols);
+  obj[q] = obj[q] + acc;
 }
 
 @compute @workgroup_size(1)

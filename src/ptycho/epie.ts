@@ -2,10 +2,16 @@
  * ePIE and rPIE on the GPU (shaders/ptycho/epie.wgsl): SEQUENTIAL over the frames in a seeded
  * random order that changes every iteration, exactly as the published algorithms run, not a
  * batched approximation. One iteration is one submit of n chains of small dispatches (view,
- * FFT, modulus, inverse FFT, maxima, update, step counter) and one await for the errors.
+ * FFT, modulus, inverse FFT, maxima, probe step, object step, step counter) and one await for
+ * the errors.
  *
- * Restrictions (documented): one probe mode; positions rounded to whole pixels; all frames must
- * fit one storage binding (DM/RAAR chunk them).
+ * Sub-pixel positions: each view is the bilinear view S_j O of shaders/ptycho/sample.wgsl (the
+ * operator DM/RAAR and the simulator use) and the object update applies its adjoint S_jᵀ, as a
+ * race-free gather over the frame's (h+1)×(w+1) footprint. `subpixel: false` rounds positions to
+ * whole pixels (then S_j is an exact sub-array).
+ *
+ * Restrictions (documented): one probe mode; all frames must fit one storage binding (DM/RAAR
+ * chunk them).
  */
 import type { GpuContext } from '../gpu/context.js';
 import { Fft2dPlan } from '../fft/plan.js';
@@ -13,7 +19,7 @@ import { UniformWriter } from '../gpu/dispatch.js';
 import { InputError } from '../core/errors.js';
 import type { ComplexArray } from '../core/array.js';
 import { type PtychoDataset, validateDataset } from './dataset.js';
-import { type ScanGeometry, scanGeometry, seededPermutation } from './scan.js';
+import { type ScanGeometry, packPositions, scanGeometry, seededPermutation } from './scan.js';
 import { initialProbeModes, readFrameErrors } from './engine.js';
 import { IdleEstimator } from '../gpu/idle.js';
 
@@ -27,6 +33,8 @@ export interface EpieEngineOptions {
   rpie?: number;
   /** Seed of the random frame order (default 1); iteration k uses seed + k. */
   seed?: number;
+  /** Keep sub-pixel positions (bilinear views, default true); false rounds them to whole pixels. */
+  subpixel?: boolean;
   /** Margin in pixels around the scanned field (default 2). */
   margin?: number;
   /** Scale the initial probe to the measured power (default true). */
@@ -36,12 +44,13 @@ export interface EpieEngineOptions {
 }
 
 const WG = 256;
-type Entry = 'epie_view' | 'epie_modulus' | 'epie_max' | 'epie_update' | 'epie_advance';
+type Entry = 'epie_view' | 'epie_modulus' | 'epie_max' | 'epie_step' | 'epie_object' | 'epie_advance';
 const BINDINGS: Record<Entry, number[]> = {
   epie_view: [0, 1, 2, 3, 4, 5, 6, 7],
   epie_modulus: [0, 1, 2, 6, 8, 9, 10],
   epie_max: [0, 1, 5, 7],
-  epie_update: [0, 1, 2, 3, 4, 5, 6, 7],
+  epie_step: [0, 1, 5, 6, 7],
+  epie_object: [0, 1, 2, 3, 4, 6],
   epie_advance: [1],
 };
 
@@ -56,6 +65,7 @@ export class EpieEngine {
   private readonly obj: GPUBuffer;
   private readonly probe: GPUBuffer;
   private readonly wave: GPUBuffer;
+  private readonly view: GPUBuffer;
   private readonly state: GPUBuffer;
   private readonly order: GPUBuffer;
   private readonly err: GPUBuffer;
@@ -74,18 +84,16 @@ export class EpieEngine {
     this.w = w;
     this.hw = h * w;
     this.seed = options.seed ?? 1;
-    const rounded = Float64Array.from(dataset.positions, Math.round);
-    this.geometry = scanGeometry(rounded, [h, w], options.margin ?? 2, dataset.source);
+    const positions = options.subpixel === false ? Float64Array.from(dataset.positions, Math.round) : new Float64Array(dataset.positions);
+    this.geometry = scanGeometry(positions, [h, w], options.margin ?? 2, dataset.source);
     const [rows, cols] = this.geometry.objectShape;
-    const corners = new Int32Array(2 * n);
-    for (let i = 0; i < 2 * n; i++) corners[i] = Math.round(this.geometry.positions[i]);
     const keep = (b: GPUBuffer) => (this.own.push(b), b);
     const mag = keep(ctx.upload(dataset.frames, 'epie amplitudes')); // √I in place by prepareAmplitudes
     const maskF = new Float32Array(this.hw).fill(1);
     if (dataset.mask) for (let i = 0; i < this.hw; i++) maskF[i] = dataset.mask[i] ? 1 : 0;
     const maskSum = maskF.reduce((a, b) => a + b, 0);
     const mask = keep(ctx.upload(maskF, 'epie mask'));
-    const corner = keep(ctx.upload(corners, 'epie corners'));
+    const pos = keep(ctx.upload(new Uint8Array(packPositions(this.geometry.positions)), 'epie positions'));
     if (options.initialObject) {
       const s = options.initialObject.shape;
       if (s[0] !== rows || s[1] !== cols) throw new InputError(`the initial object is [${s.join(', ')}] but the scan needs [${rows}, ${cols}]`, dataset.source);
@@ -98,22 +106,23 @@ export class EpieEngine {
     this.probe = keep(ctx.upload(initialProbeModes(dataset, 1, options.scaleProbe ?? true), 'epie probe'));
     this.wave = keep(ctx.createStorage(this.hw * 8, 'epie wave'));
     const view = keep(ctx.createStorage(this.hw * 8, 'epie view'));
+    this.view = view;
     this.state = keep(ctx.createStorage(16, 'epie state'));
     this.order = keep(ctx.createStorage(n * 4, 'epie order'));
     this.err = keep(ctx.createStorage(n * 4, 'epie errors'));
     this.errStaging = keep(ctx.device.createBuffer({ size: Math.max(16, n * 4), usage: GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST, label: 'epie errors staging' }));
     const gamma = options.rpie ?? 1;
     if (!(gamma > 0 && gamma <= 1)) throw new InputError(`rPIE γ must be in (0, 1], got ${gamma}`, '--rpie');
-    const params = (probeOn: number) => keep(ctx.uniform(new UniformWriter(8).u32(this.hw).u32(w).u32(cols).u32(probeOn).f32(options.alpha ?? 1).f32(options.probeStep ?? 1).f32(gamma).f32(1 / maskSum).buffer, 'epie params'));
+    const params = (probeOn: number) => keep(ctx.uniform(new UniformWriter(12).u32(this.hw).u32(w).u32(cols).u32(probeOn).f32(options.alpha ?? 1).f32(options.probeStep ?? 1).f32(gamma).f32(1 / maskSum).u32(h).u32(0).u32(0).u32(0).buffer, 'epie params'));
     const pOn = params(1), pOff = params(0);
-    const all = (u: GPUBuffer): GPUBuffer[] => [u, this.state, this.order, corner, this.obj, this.probe, this.wave, view, mag, mask, this.err];
+    const all = (u: GPUBuffer): GPUBuffer[] => [u, this.state, this.order, pos, this.obj, this.probe, this.wave, view, mag, mask, this.err];
     const bind = (entry: Entry, u: GPUBuffer) => ctx.device.createBindGroup({
       label: entry,
       layout: pipes[entry].getBindGroupLayout(0),
       entries: BINDINGS[entry].map((b) => ({ binding: b, resource: { buffer: all(u)[b] } })),
     });
-    this.groups = { epie_view: bind('epie_view', pOn), epie_modulus: bind('epie_modulus', pOn), epie_max: bind('epie_max', pOn), epie_update: bind('epie_update', pOn), epie_advance: bind('epie_advance', pOn) };
-    this.groupsNoProbe = bind('epie_update', pOff);
+    this.groups = { epie_view: bind('epie_view', pOn), epie_modulus: bind('epie_modulus', pOn), epie_max: bind('epie_max', pOn), epie_step: bind('epie_step', pOn), epie_object: bind('epie_object', pOn), epie_advance: bind('epie_advance', pOn) };
+    this.groupsNoProbe = bind('epie_step', pOff);
   }
 
   /** Validates, compiles and uploads. */
@@ -165,6 +174,7 @@ export class EpieEngine {
     const pass = enc.beginComputePass({ label: 'epie iteration' });
     const g = this.groups;
     const px = Math.ceil(this.hw / WG);
+    const footprint = Math.ceil(((this.h + 1) * (this.w + 1)) / WG);
     for (let k = 0; k < this.n; k++) {
       pass.setPipeline(this.pipes.epie_view);
       pass.setBindGroup(0, g.epie_view);
@@ -177,9 +187,12 @@ export class EpieEngine {
       pass.setPipeline(this.pipes.epie_max);
       pass.setBindGroup(0, g.epie_max);
       pass.dispatchWorkgroups(1);
-      pass.setPipeline(this.pipes.epie_update);
-      pass.setBindGroup(0, updateProbe ? g.epie_update : this.groupsNoProbe);
+      pass.setPipeline(this.pipes.epie_step);
+      pass.setBindGroup(0, updateProbe ? g.epie_step : this.groupsNoProbe);
       pass.dispatchWorkgroups(px);
+      pass.setPipeline(this.pipes.epie_object);
+      pass.setBindGroup(0, g.epie_object);
+      pass.dispatchWorkgroups(footprint);
       pass.setPipeline(this.pipes.epie_advance);
       pass.setBindGroup(0, g.epie_advance);
       pass.dispatchWorkgroups(1);
@@ -190,11 +203,18 @@ export class EpieEngine {
     return readFrameErrors(ctx, this.idle, this.errStaging, this.n, 'ePIE iteration');
   }
 
+  /** @internal The engine's GPU buffers (tests poison scratch and output buffers through them). */
+  get gpuBuffers(): { obj: GPUBuffer; probe: GPUBuffer; wave: GPUBuffer; view: GPUBuffer; err: GPUBuffer } {
+    return { obj: this.obj, probe: this.probe, wave: this.wave, view: this.view, err: this.err };
+  }
+
+  /** The object [rows, cols] (complex). */
   async readObject(): Promise<ComplexArray> {
     const [rows, cols] = this.geometry.objectShape;
     return { data: await this.ctx.readF32(this.obj, 2 * rows * cols), shape: [rows, cols], complex: true };
   }
 
+  /** The probe [h, w] (complex). */
   async readProbe(): Promise<ComplexArray> {
     return { data: await this.ctx.readF32(this.probe, 2 * this.hw), shape: [this.h, this.w], complex: true };
   }
