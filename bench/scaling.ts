@@ -7,6 +7,12 @@
  * the bytes moved are the uploads and read-backs only. Prints a table and writes JSON atomically
  * under bench/results/.
  *
+ * The ptychography table (`--suite ptycho`, or both by default): DM on a simulated scan
+ * (default 1024 frames of 256², sub-pixel positions, probe refinement) on 1..N devices, with the
+ * seconds per iteration, speed-up, efficiency, the bytes the overlap all-reduce moves per
+ * iteration (src/ptycho/distributed.ts) and the relative difference of object and probe from the
+ * one-device result (float32 rounding of the reduction order, amplified by the iterations).
+ *
  * On the software adapter all devices share the machine's cores, so the figures measure the
  * overhead of splitting, not a speed-up; on a machine with several GPUs (`--adapters` by name or
  * `--devices all`) they measure the scaling.
@@ -23,6 +29,10 @@ import { writeFileAtomic } from '../src/io/atomic.js';
 import { makeGeometry } from '../src/tomo/geometry.js';
 import { reconstructIterative, type IterativeAlgorithm } from '../src/tomo/iterative.js';
 import { simulateTiltSeries } from '../src/tomo/simulate.js';
+import { relativeL2 } from '../src/tomo/metrics.js';
+import { simulatePtycho } from '../src/ptycho/simulate.js';
+import { reconstructPtycho } from '../src/ptycho/recon.js';
+import { stripePartitions } from '../src/ptycho/distributed.js';
 
 const USAGE = `usage: node dist/bench/scaling.js [options]
   --devices LIST        device counts to run, e.g. 1,2,3 (default 1,2,3)
@@ -30,6 +40,10 @@ const USAGE = `usage: node dist/bench/scaling.js [options]
   --size N              n×n×74 tilt series → n³ (default 256)
   --algorithms LIST     art,sirt (default art)
   --iterations N        iterations per run (default 1 for art, 5 for sirt)
+  --suite LIST          tomo,ptycho (default both)
+  --ptycho-frames N     ptychography: frames (default 1024)
+  --ptycho-size N       ptychography: frame side, a power of two (default 256)
+  --ptycho-iterations N ptychography: timed DM iterations per run (default 3, after one warm-up)
   --out FILE            JSON path (default bench/results/<date>-scaling-n<size>.json)
   --markdown            print the table as Markdown`;
 
@@ -59,6 +73,10 @@ export async function runScaling(argv: string[], print: (s: string) => void = (s
       algorithms: { type: 'string' },
       iterations: { type: 'string' },
       out: { type: 'string' },
+      suite: { type: 'string' },
+      'ptycho-frames': { type: 'string' },
+      'ptycho-size': { type: 'string' },
+      'ptycho-iterations': { type: 'string' },
       markdown: { type: 'boolean' },
       help: { type: 'boolean' },
     },
@@ -73,7 +91,8 @@ export async function runScaling(argv: string[], print: (s: string) => void = (s
   const counts = adapters ? adapters.map((_, i) => i + 1) : (values.devices ?? '1,2,3').split(',').map(Number);
   if (counts.some((c) => !Number.isInteger(c) || c < 1)) throw new Error(`--devices must list positive integers, got '${values.devices}'`);
   if (!counts.includes(1)) counts.unshift(1);
-  const algorithms = (values.algorithms ?? 'art').split(',') as IterativeAlgorithm[];
+  const suites = (values.suite ?? 'tomo,ptycho').split(',');
+  const algorithms = suites.includes('tomo') ? ((values.algorithms ?? 'art').split(',') as IterativeAlgorithm[]) : [];
   const angles = linspaceAngles(-73, 73, 74);
   const sim = simulateTiltSeries({ size, rows: size, anglesDeg: angles });
   const geometry = makeGeometry(angles, size, size, {});
@@ -106,16 +125,31 @@ export async function runScaling(argv: string[], print: (s: string) => void = (s
       }
     }
   }
-  const header = ['algorithm', 'devices', 'seconds', 'speed-up', 'efficiency', 'bytes moved', 'waves', 'same volume'];
-  const body = rows.map((r) => [r.algorithm, String(r.devices), r.seconds.toFixed(2), `${r.speedup.toFixed(2)}×`, `${(100 * r.efficiency).toFixed(0)} %`, fmtBytes(r.bytesMoved), String(r.waves), r.identical ? 'bit-identical' : 'DIFFERENT']);
-  if (values.markdown) {
-    print(`| ${header.join(' | ')} |`);
-    print(`| ${header.map(() => '--:').join(' | ')} |`);
-    for (const b of body) print(`| ${b.join(' | ')} |`);
-  } else {
-    const widths = header.map((h, i) => Math.max(h.length, ...body.map((b) => b[i].length)));
-    print(header.map((h, i) => h.padStart(widths[i])).join('  '));
-    for (const b of body) print(b.map((c, i) => c.padStart(widths[i])).join('  '));
+  const table = (header: string[], body: string[][]) => {
+    if (values.markdown) {
+      print(`| ${header.join(' | ')} |`);
+      print(`| ${header.map(() => '--:').join(' | ')} |`);
+      for (const b of body) print(`| ${b.join(' | ')} |`);
+    } else {
+      const widths = header.map((h, i) => Math.max(h.length, ...body.map((b) => b[i].length)));
+      print(header.map((h, i) => h.padStart(widths[i])).join('  '));
+      for (const b of body) print(b.map((c, i) => c.padStart(widths[i])).join('  '));
+    }
+  };
+  if (rows.length > 0) {
+    table(
+      ['algorithm', 'devices', 'seconds', 'speed-up', 'efficiency', 'bytes moved', 'waves', 'same volume'],
+      rows.map((r) => [r.algorithm, String(r.devices), r.seconds.toFixed(2), `${r.speedup.toFixed(2)}×`, `${(100 * r.efficiency).toFixed(0)} %`, fmtBytes(r.bytesMoved), String(r.waves), r.identical ? 'bit-identical' : 'DIFFERENT']),
+    );
+  }
+  const ptycho = suites.includes('ptycho') ? await runPtychoScaling(values, counts, adapters) : undefined;
+  if (ptycho) {
+    if (rows.length > 0) print('');
+    print(`DM, ${ptycho.frames} frames of ${ptycho.frameSize}² (object ${ptycho.objectShape.join('×')}), ${ptycho.iterations} iterations after one warm-up, probe refined:`);
+    table(
+      ['devices', 's/iteration', 'speed-up', 'efficiency', 'reduction bytes/iteration', 'object windows', 'rel. diff vs 1 device'],
+      ptycho.rows.map((r) => [String(r.devices), r.secondsPerIteration.toFixed(2), `${r.speedup.toFixed(2)}×`, `${(100 * r.efficiency).toFixed(0)} %`, fmtBytes(r.reductionBytesPerIteration), r.windowRows, r.devices === 1 ? '–' : `${r.objectDiff.toExponential(1)} / ${r.probeDiff.toExponential(1)}`]),
+    );
   }
   const result = {
     date: new Date().toISOString(),
@@ -123,11 +157,66 @@ export async function runScaling(argv: string[], print: (s: string) => void = (s
     machine: { cpu: cpus()[0]?.model, cores: cpus().length, memoryBytes: totalmem(), loadavg: loadavg() },
     size,
     rows,
+    ptycho,
   };
   const out = values.out ?? join(PACKAGE_ROOT, 'bench', 'results', `${result.date.slice(0, 10)}-scaling-n${size}.json`);
   await writeFileAtomic(resolve(out), Buffer.from(`${JSON.stringify(result, null, 2)}\n`, 'utf8'));
   print(`wrote ${out}`);
   return rows.every((r) => r.identical) ? 0 : 1;
+}
+
+interface PtychoRow {
+  devices: number;
+  secondsPerIteration: number;
+  iterationSeconds: number[];
+  speedup: number;
+  efficiency: number;
+  reductionBytesPerIteration: number;
+  /** The devices' object windows (rows × cols each, as text). */
+  windowRows: string;
+  objectDiff: number;
+  probeDiff: number;
+}
+
+/** DM on 1..N devices of a simulated scan; every run starts from the same state. */
+async function runPtychoScaling(values: Record<string, string | boolean | undefined>, counts: number[], adapters: string[] | undefined) {
+  const frames = Number(values['ptycho-frames'] ?? 1024);
+  const frameSize = Number(values['ptycho-size'] ?? 256);
+  const iterations = Number(values['ptycho-iterations'] ?? 3);
+  if (!Number.isInteger(frames) || frames < 2) throw new Error(`--ptycho-frames must be an integer ≥ 2, got '${values['ptycho-frames']}'`);
+  if (!Number.isInteger(iterations) || iterations < 1) throw new Error(`--ptycho-iterations must be a positive integer, got '${values['ptycho-iterations']}'`);
+  process.stderr.write(`simulating ${frames} frames of ${frameSize}²…\n`);
+  const sim = simulatePtycho({ frame: frameSize, positions: frames, photons: 1e8, seed: 1 });
+  const out: PtychoRow[] = [];
+  let base: { seconds: number; object: Float32Array; probe: Float32Array } | undefined;
+  for (const d of counts) {
+    const pool: GpuContext[] = await acquireDevices(adapters ? { adapters: adapters.slice(0, d) } : { devices: d });
+    try {
+      // One warm-up iteration (compiles every pipeline on every device, fills the idle estimators),
+      // not timed; then the timed iterations, the probe refined from the second.
+      const r = await reconstructPtycho(sim.dataset, { contexts: pool, algorithm: 'dm', iterations: iterations + 1, probeUpdateStart: 1 });
+      const timed = r.iterationSeconds.slice(1);
+      const seconds = timed.reduce((a, b) => a + b, 0) / timed.length;
+      base ??= { seconds, object: r.object.data, probe: r.probe.data };
+      const speedup = base.seconds / seconds;
+      const windows = stripePartitions(r.geometry, pool.length).map((l) => `${l.shape[0]}×${l.shape[1]}`).join(', ');
+      out.push({
+        devices: r.devices ?? pool.length,
+        secondsPerIteration: seconds,
+        iterationSeconds: r.iterationSeconds,
+        speedup,
+        efficiency: speedup / pool.length,
+        reductionBytesPerIteration: r.reductionBytesPerIteration ?? 0,
+        windowRows: windows,
+        objectDiff: relativeL2(r.object.data, base.object),
+        probeDiff: relativeL2(r.probe.data, base.probe),
+      });
+      process.stderr.write(`ptycho DM on ${pool.length} device(s): ${seconds.toFixed(2)} s/iteration, ${fmtBytes(r.reductionBytesPerIteration ?? 0)} reduced per iteration\n`);
+    } finally {
+      for (const c of pool) c.destroy();
+    }
+  }
+  return { frames, frameSize, iterations, objectShape: sim.geometry.objectShape, rows: out };
 }
 
 if (process.argv[1] && resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {

@@ -12,7 +12,11 @@ import { simulatePtycho } from '../../src/ptycho/simulate.js';
 import { reconstructPtycho } from '../../src/ptycho/recon.js';
 import { DistributedDm, runDistributedDm, stripePartitions } from '../../src/ptycho/distributed.js';
 import { overlapOffsets, type PixelRect } from '../../src/ptycho/partition.js';
+import { loadPtycho } from '../../src/ptycho/load.js';
+import { join } from 'node:path';
 import { allFinite, freshSeed, randomArray, relL2, rng, testContext } from '../helpers/gpu.js';
+
+const STAR = join(new URL('../../../shared/data/ptycho/', import.meta.url).pathname, 'siemens-star-tike');
 
 const opened: GpuContext[] = [];
 afterAll(() => {
@@ -307,5 +311,20 @@ describe('DM / RAAR on 1, 2 and 3 devices (48 frames of 32², sub-pixel and whol
   it('ePIE refuses several devices with a clear message', async () => {
     const two = await pool(2);
     await expect(reconstructPtycho(whole.dataset, { algorithm: 'epie', iterations: 1, contexts: two })).rejects.toThrow(/ePIE runs on one device/);
+  });
+});
+
+describe('the real Siemens star (516 frames of 128², sub-pixel) on 1 and 2 devices', () => {
+  it('3 DM iterations with probe refinement: object, probe and errors within 1e-5 of one device', async () => {
+    const star = await loadPtycho(STAR);
+    const opts = { iterations: 3, probeUpdateStart: 1 };
+    const r1 = await reconstructPtycho(star, { ...opts, contexts: await pool(1) });
+    const r2 = await reconstructPtycho(star, { ...opts, contexts: await pool(2) });
+    const eo = relL2(r2.object.data, r1.object.data), ep = relL2(r2.probe.data, r1.probe.data);
+    console.log(`Siemens star, 2 devices vs 1: object ${eo.toExponential(2)}, probe ${ep.toExponential(2)}, ${(r2.reductionBytesPerIteration! / 2 ** 20).toFixed(2)} MiB reduced per iteration; s/iteration ${r1.iterationSeconds.at(-1)!.toFixed(2)} (1) vs ${r2.iterationSeconds.at(-1)!.toFixed(2)} (2)`);
+    expect(r2.devices).toBe(2);
+    expect(eo).toBeLessThan(1e-5);
+    expect(ep).toBeLessThan(1e-5);
+    r2.errors.forEach((e, i) => expect(Math.abs(e - r1.errors[i]) / r1.errors[i]).toBeLessThan(1e-5));
   });
 });
