@@ -5,6 +5,7 @@
  * fails with a clear error; errors and progress cross the process boundary intact.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { existsSync } from 'node:fs';
 import { freshSeed, randomArray } from '../helpers/gpu.js';
 import { ensureBuilt } from '../cli/cli.js';
 import { GpuError, InputError } from '../../src/core/errors.js';
@@ -154,6 +155,22 @@ describe('worker-process devices', () => {
     expect(err2).toBeInstanceOf(GpuError);
     expect(err2.message).toMatch(/GPU worker 1 \(VK_ICD_FILENAMES=\/nonexistent\/icd.json VK_DRIVER_FILES=\/nonexistent\/icd.json\) could not open a GPU device/);
   });
+
+  // Mesa's device-select layer (installed with Mesa's Vulkan drivers, which CI's lavapipe is) reads
+  // the worker's own environment: proof that the variables reach the worker's Vulkan loader.
+  it.skipIf(!existsSync('/usr/share/vulkan/implicit_layer.d/VkLayer_MESA_device_select.json'))(
+    "a worker's environment reaches its Vulkan loader (Mesa's device-select layer)",
+    async () => {
+      const listed = await acquireDevices({ workers: [{ backend: 'vulkan', env: { MESA_VK_DEVICE_SELECT: 'list' } }] }).catch((e) => e);
+      expect(listed).toBeInstanceOf(GpuError);
+      expect(listed.message).toMatch(/GPU worker 1 \(MESA_VK_DEVICE_SELECT=list\) exited with code 0 before opening a GPU device; its last output: .*selectable devices/);
+      // The software adapter's vendor:device as the layer prints it, the only device shown.
+      const id = /GPU 0: ([0-9a-f]+:[0-9a-f]+)/.exec(listed.message)?.[1];
+      expect(id).toBeDefined();
+      const [w] = await pool({ workers: [{ backend: 'vulkan', env: { MESA_VK_DEVICE_SELECT: id, MESA_VK_DEVICE_SELECT_FORCE_DEFAULT_DEVICE: '1' } }] });
+      expect(w.info.description).toBe(local1[0].info.description);
+    },
+  );
 
   it('errors cross the process boundary with their class and message; a throwing progress handler fails the call', async () => {
     const w = workers2[0] as WorkerDevice;
