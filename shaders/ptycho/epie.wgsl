@@ -16,6 +16,8 @@
 // Race freedom: epie_step works per view pixel r (it alone writes probe[r], and stores u in
 // wave[r]); epie_object works per pixel of the frame's (h+1)×(w+1) object footprint and GATHERS
 // the (up to) four view pixels whose bilinear taps reach it, so each object pixel has one writer.
+// SUBPIXEL = 0 (every position whole, as the host decides): views are exact sub-arrays, and
+// epie_step adds u to its own object pixel directly (no epie_object dispatch).
 //#include "common/complex.wgsl"
 //#include "ptycho/modulus_common.wgsl"
 //#include "ptycho/sample.wgsl"
@@ -46,6 +48,7 @@ struct State {
 @group(0) @binding(1) var<storage, read_write> state: State;
 
 override WG: u32 = 256;   // power of two
+override SUBPIXEL: u32 = 1u;
 
 var<workgroup> red: array<f32, WG>;
 
@@ -69,7 +72,13 @@ fn epie_view(@builtin(global_invocation_id) gid: vec3u) {
   let r = gid.x;
   if (r >= p.hw) { return; }
   let ry = r / p.w;
-  let o = object_view(pos[current_frame()], ry, r - ry * p.w, p.cols);
+  let fp = pos[current_frame()];
+  var o: vec2f;
+  if (SUBPIXEL == 0u) {
+    o = obj[view_base(fp, ry, r - ry * p.w, p.cols)];
+  } else {
+    o = object_view(fp, ry, r - ry * p.w, p.cols);
+  }
   view[r] = o;
   wave[r] = cmul(probe[r], o);
 }
@@ -124,7 +133,8 @@ fn epie_max(@builtin(local_invocation_index) lid: u32) {
   }
 }
 
-// Per view pixel: the object increment u (into wave) and the probe update.
+// Per view pixel: the object increment u (into wave; whole pixels: added to the object at once)
+// and the probe update.
 @compute @workgroup_size(WG)
 fn epie_step(@builtin(global_invocation_id) gid: vec3u) {
   let r = gid.x;
@@ -132,7 +142,13 @@ fn epie_step(@builtin(global_invocation_id) gid: vec3u) {
   let pv = probe[r];
   let ov = view[r];
   let d = wave[r] - cmul(pv, ov);
-  wave[r] = (p.alpha / ((1.0 - p.gamma) * cabs2(pv) + p.gamma * state.pmax + 1e-30)) * cmul_conj(d, pv);
+  let u = (p.alpha / ((1.0 - p.gamma) * cabs2(pv) + p.gamma * state.pmax + 1e-30)) * cmul_conj(d, pv);
+  if (SUBPIXEL == 0u) {
+    let ry = r / p.w;
+    obj[view_base(pos[current_frame()], ry, r - ry * p.w, p.cols)] = ov + u;
+  } else {
+    wave[r] = u;
+  }
   if (p.probe_on == 1u) {
     probe[r] = pv + (p.beta / ((1.0 - p.gamma) * cabs2(ov) + p.gamma * state.omax + 1e-30)) * cmul_conj(d, ov);
   }

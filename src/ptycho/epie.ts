@@ -20,7 +20,7 @@ import { InputError } from '../core/errors.js';
 import type { ComplexArray } from '../core/array.js';
 import { type PtychoDataset, validateDataset } from './dataset.js';
 import { type ScanGeometry, packPositions, scanGeometry, seededPermutation } from './scan.js';
-import { initialProbeModes, readFrameErrors } from './engine.js';
+import { hasFractions, initialProbeModes, readFrameErrors } from './engine.js';
 import { IdleEstimator } from '../gpu/idle.js';
 
 /** Options of the ePIE engine. */
@@ -49,15 +49,23 @@ const BINDINGS: Record<Entry, number[]> = {
   epie_view: [0, 1, 2, 3, 4, 5, 6, 7],
   epie_modulus: [0, 1, 2, 6, 8, 9, 10],
   epie_max: [0, 1, 5, 7],
-  epie_step: [0, 1, 5, 6, 7],
+  epie_step: [0, 1, 2, 3, 4, 5, 6, 7],
   epie_object: [0, 1, 2, 3, 4, 6],
   epie_advance: [1],
 };
+
+/** The scan geometry ePIE uses: the dataset's positions (rounded with `subpixel: false`) shifted into the object. */
+function epieGeometry(dataset: PtychoDataset, options: EpieEngineOptions): ScanGeometry {
+  const positions = options.subpixel === false ? Float64Array.from(dataset.positions, Math.round) : new Float64Array(dataset.positions);
+  return scanGeometry(positions, [dataset.shape[1], dataset.shape[2]], options.margin ?? 2, dataset.source);
+}
 
 /** A sequential ePIE/rPIE reconstruction on the GPU (same life cycle as DmEngine). */
 export class EpieEngine {
   readonly geometry: ScanGeometry;
   readonly n: number;
+  /** True when some (shifted) position has a fractional part: bilinear views and the gathered adjoint; false: whole-pixel views. */
+  readonly subpixel: boolean;
   private readonly hw: number;
   private readonly h: number;
   private readonly w: number;
@@ -84,8 +92,8 @@ export class EpieEngine {
     this.w = w;
     this.hw = h * w;
     this.seed = options.seed ?? 1;
-    const positions = options.subpixel === false ? Float64Array.from(dataset.positions, Math.round) : new Float64Array(dataset.positions);
-    this.geometry = scanGeometry(positions, [h, w], options.margin ?? 2, dataset.source);
+    this.geometry = epieGeometry(dataset, options);
+    this.subpixel = hasFractions(this.geometry.positions);
     const [rows, cols] = this.geometry.objectShape;
     const keep = (b: GPUBuffer) => (this.own.push(b), b);
     const mag = keep(ctx.upload(dataset.frames, 'epie amplitudes')); // √I in place by prepareAmplitudes
@@ -134,7 +142,8 @@ export class EpieEngine {
       throw new InputError(`ePIE binds all ${n} frames at once (${((n * h * w * 4) / 2 ** 20).toFixed(0)} MiB), more than this device's storage binding limit (${(ctx.maxBinding / 2 ** 20).toFixed(0)} MiB): use --algorithm dm or raar, which process frames in chunks`, dataset.source);
     }
     const pipes = {} as Record<Entry, GPUComputePipeline>;
-    for (const e of Object.keys(BINDINGS) as Entry[]) pipes[e] = await ctx.pipelines.getChecked({ shader: 'ptycho/epie.wgsl', entry: e, constants: { WG } });
+    const SUBPIXEL = hasFractions(epieGeometry(dataset, options).positions) ? 1 : 0;
+    for (const e of Object.keys(BINDINGS) as Entry[]) pipes[e] = await ctx.pipelines.getChecked({ shader: 'ptycho/epie.wgsl', entry: e, constants: { WG, SUBPIXEL } });
     const prep = await ctx.pipelines.getChecked({ shader: 'ptycho/prepare.wgsl', entry: 'sqrt_inplace', constants: { WG } });
     const plan = await Fft2dPlan.create(ctx, { height: h, width: w, batch: 1 });
     const engine = await ctx.checked('setting up ePIE', () => new EpieEngine(ctx, dataset, options, pipes, plan));
@@ -190,9 +199,11 @@ export class EpieEngine {
       pass.setPipeline(this.pipes.epie_step);
       pass.setBindGroup(0, updateProbe ? g.epie_step : this.groupsNoProbe);
       pass.dispatchWorkgroups(px);
-      pass.setPipeline(this.pipes.epie_object);
-      pass.setBindGroup(0, g.epie_object);
-      pass.dispatchWorkgroups(footprint);
+      if (this.subpixel) {
+        pass.setPipeline(this.pipes.epie_object);
+        pass.setBindGroup(0, g.epie_object);
+        pass.dispatchWorkgroups(footprint);
+      }
       pass.setPipeline(this.pipes.epie_advance);
       pass.setBindGroup(0, g.epie_advance);
       pass.dispatchWorkgroups(1);

@@ -103,8 +103,8 @@ function poison(ctx: Awaited<ReturnType<typeof testContext>>, buf: GPUBuffer): v
 }
 
 describe('sub-pixel ePIE / rPIE', () => {
-  for (const variant of [{ name: 'ePIE', gamma: 1 }, { name: 'rPIE γ = 0.4', gamma: 0.4 }]) {
-    it(`${variant.name}: two sequential iterations (object only, then object + probe) match a float64 reference (rel. error < 1e-4), fractional positions, masked pixels`, async () => {
+  for (const variant of [{ name: 'ePIE', gamma: 1, whole: false }, { name: 'rPIE γ = 0.4', gamma: 0.4, whole: false }, { name: 'ePIE, whole-pixel positions', gamma: 1, whole: true }]) {
+    it(`${variant.name}: two sequential iterations (object only, then object + probe) match a float64 reference (rel. error < 1e-4), ${variant.whole ? 'whole-pixel' : 'fractional'} positions, masked pixels`, async () => {
       const ctx = await testContext();
       const seed = freshSeed();
       const r = rng(seed);
@@ -113,6 +113,7 @@ describe('sub-pixel ePIE / rPIE', () => {
       const positions = new Float64Array(2 * n);
       for (let i = 0; i < 2 * n; i++) positions[i] = 10 * r() - 5;
       positions[0] = 0.5; positions[1] = 0.25; // at least one frame with both fractions nonzero
+      if (variant.whole) for (let i = 0; i < 2 * n; i++) positions[i] = Math.round(positions[i]);
       const amps = Float64Array.from(randomArray(n * hw, seed + 1, 0, 40));
       const frames = Float32Array.from(amps, (a) => a * a);
       const mask = new Uint8Array(hw).fill(1);
@@ -131,6 +132,7 @@ describe('sub-pixel ePIE / rPIE', () => {
       }
       const engine = await EpieEngine.create(ctx, dataset, { scaleProbe: false, seed: 11, alpha: k.alpha, probeStep: k.beta, rpie: k.gamma, initialObject: { data: obj0, shape: [rows, cols], complex: true } });
       try {
+        expect(engine.subpixel).toBe(!variant.whole);
         const g = engine.geometry;
         const st: RefState = { obj: Float64Array.from(obj0), probe: Float64Array.from(probe.data) };
         const e0 = refIteration(st, cols, h, w, g.positions, amps, mask, seededPermutation(n, 11), k, false);
