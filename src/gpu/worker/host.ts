@@ -8,8 +8,9 @@ import { GpuContext } from '../context.js';
 import { CONFIG_ENV, serializeError, TEST_EXIT_CODE, TEST_EXIT_ENV, type ParentMessage, type WorkerConfig, type WorkerMessage } from './protocol.js';
 import type { ServiceTable } from './services.js';
 import { tomoServices } from './tomo-services.js';
+import { ptychoServices } from './ptycho-services.js';
 
-const services: ServiceTable = { ...tomoServices };
+const services: ServiceTable = { ...tomoServices, ...ptychoServices };
 
 /** Set by the test hook: nothing more is sent, the process is about to exit. */
 let dying = false;

@@ -8,7 +8,7 @@
  * {@link SerializedError} and come back as the same class (InputError, GpuError) with the same
  * message, so the parent handles them as if the work had run in its own process.
  */
-import { GpuError, InputError, WebreconError, type GpuErrorKind } from '../../core/errors.js';
+import { GpuError, InputError, type GpuErrorKind } from '../../core/errors.js';
 import type { AdapterDescription, GpuOptions } from '../context.js';
 
 /** What the parent tells the worker at start-up (in the environment variable {@link CONFIG_ENV}). */
@@ -82,9 +82,4 @@ export function deserializeError(e: SerializedError, where: string): Error {
   }
   out.message = e.message;
   return out;
-}
-
-/** True for the errors of webrecon's own classes (not bugs). */
-export function isWebreconError(err: unknown): err is WebreconError {
-  return err instanceof WebreconError;
 }
