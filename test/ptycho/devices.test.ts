@@ -270,6 +270,16 @@ describe('DM / RAAR on 1, 2 and 3 devices (48 frames of 32², sub-pixel and whol
     }
   });
 
+  it('two probe modes, chunked bindings (5 frames per binding) and 2 inner iterations on 3 devices agree with 1 device within 1e-5', async () => {
+    const opts = { ...base, modes: 2, innerIterations: 2, maxBindingBytes: 5 * 2 * 32 * 32 * 8 };
+    const r1 = await reconstructPtycho(sim.dataset, { ...opts, contexts: await pool(1) });
+    const r3 = await reconstructPtycho(sim.dataset, { ...opts, contexts: await pool(3) });
+    expect(r3.probe.shape).toEqual([2, 32, 32]);
+    expect(relL2(r3.object.data, r1.object.data)).toBeLessThan(1e-5);
+    expect(relL2(r3.probe.data, r1.probe.data)).toBeLessThan(1e-5);
+    r3.errors.forEach((e, i) => expect(Math.abs(e - r1.errors[i]) / r1.errors[i]).toBeLessThan(1e-5));
+  });
+
   it('a device lost mid-run: the reconstruction restarts on the remaining device and gives the 1-device result', async () => {
     const reference = await reconstructPtycho(sim.dataset, { ...base, contexts: await pool(1) });
     const two = await pool(2);
