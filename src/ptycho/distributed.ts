@@ -442,7 +442,11 @@ export async function runDistributedDm(contexts: GpuContext[], dataset: PtychoDa
         deviceNames: run.contexts.map((c) => c.info.description || c.info.device),
       };
     } catch (err) {
-      if (!(err instanceof DeviceFailure) || pool.length <= 1) throw err;
+      if (!(err instanceof DeviceFailure)) throw err;
+      if (pool.length <= 1) {
+        if (dropped.length === 0) throw err;
+        throw new DeviceFailure(err.device, `every GPU device failed: ${err.message} (dropped before: ${dropped.join('; ')})`, err);
+      }
       const bad = pool[err.device];
       dropped.push(`${bad.info.description || bad.info.device}: ${err.message}`);
       pool = pool.filter((_, i) => i !== err.device);

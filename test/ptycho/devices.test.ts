@@ -315,12 +315,21 @@ describe('DM / RAAR on 1, 2 and 3 devices (48 frames of 32², sub-pixel and whol
           if (e.iteration === 1) for (const c of two) c.device.destroy();
         },
       }),
-    ).rejects.toThrow(/device \d .*failed|lost|destroyed/i);
+    ).rejects.toThrow(/every GPU device failed: device 1 \(.*\) failed during .*iteration 1.*lost.*\(dropped before: .*device 1 \(/);
   });
 
-  it('ePIE refuses several devices with a clear message', async () => {
+  it('ePIE refuses several devices, and a bad window margin is an input error', async () => {
     const two = await pool(2);
     await expect(reconstructPtycho(whole.dataset, { algorithm: 'epie', iterations: 1, contexts: two })).rejects.toThrow(/ePIE runs on one device/);
+    await expect(reconstructPtycho(whole.dataset, { iterations: 1, contexts: two, windowMargin: -1 })).rejects.toThrow(/window margin/);
+  });
+
+  it('devices: 2 opens (and closes) its own pool and gives the same result as a given pool of 2', async () => {
+    const given = await reconstructPtycho(sim.dataset, { ...base, contexts: await pool(2) });
+    const own = await reconstructPtycho(sim.dataset, { ...base, devices: 2 });
+    expect(own.devices).toBe(2);
+    expect(same(own.object.data, given.object.data)).toBe(true);
+    expect(own.errors).toEqual(given.errors);
   });
 });
 
