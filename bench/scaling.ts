@@ -32,7 +32,7 @@ import { simulateTiltSeries } from '../src/tomo/simulate.js';
 import { relativeL2 } from '../src/tomo/metrics.js';
 import { simulatePtycho } from '../src/ptycho/simulate.js';
 import { reconstructPtycho } from '../src/ptycho/recon.js';
-import { stripePartitions } from '../src/ptycho/distributed.js';
+import { scanPartitions } from '../src/ptycho/distributed.js';
 
 const USAGE = `usage: node dist/bench/scaling.js [options]
   --devices LIST        device counts to run, e.g. 1,2,3 (default 1,2,3)
@@ -213,7 +213,7 @@ async function runPtychoScaling(values: Record<string, string | boolean | undefi
       const seconds = timed.reduce((a, b) => a + b, 0) / timed.length;
       base ??= { seconds, object: r.object.data, probe: r.probe.data };
       const speedup = base.seconds / seconds;
-      const windows = stripePartitions(r.geometry, pool.length).map((l) => `${l.shape[0]}×${l.shape[1]}`).join(', ');
+      const windows = scanPartitions(r.geometry, pool.length).map((l) => `${l.shape[0]}×${l.shape[1]}`).join(', ');
       out.push({
         devices: r.devices ?? pool.length,
         secondsPerIteration: seconds,

@@ -1,7 +1,7 @@
 /**
  * The difference map (DM/RAAR) across several GPU devices: frames split into spatially compact
- * stripes, one {@link DmPartition} per device holding only the object window its frames touch
- * (plus a margin), and an all-reduce of the overlap projection's partial sums after every half-step.
+ * groups (stripes, or a grid of blocks; {@link scanPartitions}), one {@link DmPartition} per
+ * device holding only the object window its frames touch (plus a margin), and an all-reduce of the overlap projection's partial sums after every half-step.
  *
  * The reduction (the all-reduce SHARP runs with MPI, here between devices of one process):
  *   object: each device sums num = Σ S_jᵀ(P̄ψ_j) and den = Σ S_jᵀ|P|² over its own frames on its
@@ -25,7 +25,7 @@ import type { ComplexArray } from '../core/array.js';
 import { secondsSince, type ProgressCallback } from '../core/progress.js';
 import { type PtychoDataset, validateDataset } from './dataset.js';
 import { type DmEngineOptions, dmCoefficients, type DmCoefficients, hasFractions, initialProbeModes, resolvePowerBound } from './engine.js';
-import { DmPartition, type DmPartitionSpec, type PixelRect, overlapOffsets, OVERLAP_PIXEL_BYTES } from './partition.js';
+import { DmPartition, type DmPartitionSpec, type PixelRect, overlapOffsets } from './partition.js';
 import { scanGeometry, type ScanGeometry } from './scan.js';
 
 /** One device's share: its frames and its window of the global object. */
@@ -38,45 +38,56 @@ export interface PartitionLayout {
 }
 
 /**
- * Splits the frames into `parts` stripes of (nearly) equal frame counts along the longer axis of
- * the scan, each with the window its frames' footprints (views plus the bilinear tap) cover plus
- * `margin` pixels along that axis and the whole object across it. The first and last windows
- * reach the object's edges and neighbouring windows leave no gap, so the windows cover the object.
+ * Splits the frames into `parts` spatially compact groups of (nearly) equal frame counts: a grid of
+ * R × C cells (R·C = parts), R bands along the rows, each band cut into C cells along the columns.
+ * The grid minimises the total boundary length (R − 1)·cols + (C − 1)·rows, which the overlap
+ * bytes are proportional to: N stripes across the longer axis for N = 2 or 3, 2 × 2 for four
+ * devices on a square scan. Each cell's window covers its frames' footprints (views plus the
+ * bilinear tap) plus `margin` pixels, over the whole band's rows; the first and last band and cell
+ * reach the object's edges and neighbours leave no gap, so the windows cover the object.
  */
-export function stripePartitions(geometry: ScanGeometry, parts: number, margin = geometry.margin): PartitionLayout[] {
+export function scanPartitions(geometry: ScanGeometry, parts: number, margin = geometry.margin): PartitionLayout[] {
   const { n, positions } = geometry;
   const [h, w] = geometry.frame;
   const [rows, cols] = geometry.objectShape;
   const count = Math.max(1, Math.min(parts, n));
-  let lo = [Infinity, Infinity], hi = [-Infinity, -Infinity];
-  for (let j = 0; j < n; j++) {
-    for (const a of [0, 1]) {
-      lo[a] = Math.min(lo[a], positions[2 * j + a]);
-      hi[a] = Math.max(hi[a], positions[2 * j + a]);
-    }
+  let best = [count, 1];
+  for (let r = 1; r <= count; r++) {
+    if (count % r !== 0) continue;
+    const c = count / r;
+    const cost = (r - 1) * cols + (c - 1) * rows, bestCost = (best[0] - 1) * cols + (best[1] - 1) * rows;
+    if (cost < bestCost || (cost === bestCost && r > best[0])) best = [r, c];
   }
-  const axis = hi[0] - lo[0] >= hi[1] - lo[1] ? 0 : 1;
-  const extent = axis === 0 ? rows : cols;
-  const size = axis === 0 ? h : w;
-  const order = Array.from({ length: n }, (_, j) => j).sort((a, b) => positions[2 * a + axis] - positions[2 * b + axis] || a - b);
-  const out: PartitionLayout[] = [];
-  let prevEnd = 0;
-  for (let d = 0; d < count; d++) {
-    const group = order.slice(Math.floor((d * n) / count), Math.floor(((d + 1) * n) / count)).sort((a, b) => a - b);
-    let start = Infinity, end = -Infinity;
-    for (const j of group) {
+  const [R, C] = best;
+  const byAxis = (frames: number[], axis: number) => frames.sort((a, b) => positions[2 * a + axis] - positions[2 * b + axis] || a - b);
+  // [start, end) along `axis` covering the frames' footprints plus the margin, contiguous with the previous one
+  const extent = (frames: number[], axis: number, first: boolean, last: boolean, prevEnd: number): [number, number] => {
+    const size = axis === 0 ? h : w, full = axis === 0 ? rows : cols;
+    let a = Infinity, b = -Infinity;
+    for (const j of frames) {
       const p0 = Math.floor(positions[2 * j + axis]);
-      start = Math.min(start, p0);
-      end = Math.max(end, p0 + size + 1);
+      a = Math.min(a, p0);
+      b = Math.max(b, p0 + size + 1);
     }
-    start = d === 0 ? 0 : Math.min(Math.max(0, start - margin), prevEnd);
-    end = d === count - 1 ? extent : Math.min(extent, end + margin);
-    prevEnd = Math.max(prevEnd, end);
-    out.push({
-      frames: Uint32Array.from(group),
-      offset: axis === 0 ? [start, 0] : [0, start],
-      shape: axis === 0 ? [end - start, cols] : [rows, end - start],
-    });
+    const start = first ? 0 : Math.min(Math.max(0, a - margin), prevEnd);
+    const end = last ? full : Math.max(start + 1, Math.min(full, b + margin));
+    return [start, end];
+  };
+  const all = byAxis(Array.from({ length: n }, (_, j) => j), 0);
+  const out: PartitionLayout[] = [];
+  let rowEnd = 0;
+  for (let r = 0; r < R; r++) {
+    const band = all.slice(Math.floor((r * n) / R), Math.floor(((r + 1) * n) / R));
+    const [y0, y1] = extent(band, 0, r === 0, r === R - 1, rowEnd);
+    rowEnd = Math.max(rowEnd, y1);
+    const inBand = byAxis([...band], 1);
+    let colEnd = 0;
+    for (let c = 0; c < C; c++) {
+      const cell = inBand.slice(Math.floor((c * band.length) / C), Math.floor(((c + 1) * band.length) / C));
+      const [x0, x1] = extent(cell, 1, c === 0, c === C - 1, colEnd);
+      colEnd = Math.max(colEnd, x1);
+      out.push({ frames: Uint32Array.from(cell.sort((a, b) => a - b)), offset: [y0, x0], shape: [y1 - y0, x1 - x0] });
+    }
   }
   return out;
 }
@@ -192,7 +203,7 @@ export class DistributedDm {
     const powerBound = resolvePowerBound(options.powerBound, dataset.frames);
     const windowMargin = options.windowMargin ?? geometry.margin;
     if (!Number.isInteger(windowMargin) || windowMargin < 0) throw new InputError(`the window margin must be a whole number ≥ 0, got ${windowMargin}`);
-    const layouts = stripePartitions(geometry, contexts.length, windowMargin);
+    const layouts = scanPartitions(geometry, contexts.length, windowMargin);
     const overlaps = layouts.map((a, d) => layouts.map((b, e) => (d === e ? null : overlapOf(a, b))));
     const specs: DmPartitionSpec[] = layouts.map((L, d) => {
       const k = L.frames.length;

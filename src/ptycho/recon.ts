@@ -32,7 +32,7 @@ export interface PtychoReconOptions extends Omit<DmEngineOptions, 'variant'>, Om
   /** GPU to use (default: acquire one with `gpu` options and release it at the end). */
   context?: GpuContext;
   /**
-   * Several GPUs (DM and RAAR; ePIE runs on one): the frames are split into stripes, one per
+   * Several GPUs (DM and RAAR; ePIE runs on one): the frames are split into spatially compact groups (stripes or blocks), one per
    * device, with an all-reduce of the overlap sums (src/ptycho/distributed.ts). Takes precedence
    * over `context`; the caller keeps ownership. One context runs the single-device engine.
    */

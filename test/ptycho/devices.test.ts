@@ -10,7 +10,7 @@ import type { GpuContext } from '../../src/gpu/context.js';
 import { grid1d, UniformWriter } from '../../src/gpu/dispatch.js';
 import { simulatePtycho } from '../../src/ptycho/simulate.js';
 import { reconstructPtycho } from '../../src/ptycho/recon.js';
-import { DistributedDm, runDistributedDm, stripePartitions } from '../../src/ptycho/distributed.js';
+import { DistributedDm, runDistributedDm, scanPartitions } from '../../src/ptycho/distributed.js';
 import { overlapOffsets, type PixelRect } from '../../src/ptycho/partition.js';
 import { loadPtycho } from '../../src/ptycho/load.js';
 import { join } from 'node:path';
@@ -163,11 +163,12 @@ describe('all-reduce kernels vs float64 (fresh random inputs, poisoned outputs)'
 });
 
 describe('stripe partitions', () => {
-  it('split the frames into equal stripes whose windows cover the object and contain every footprint', () => {
+  it('split the frames into equal groups (stripes, a 2 × 2 grid for 4) whose windows cover the object and contain every footprint', () => {
     const sim = simulatePtycho({ frame: 32, positions: 60, photons: 0, seed: 2 });
     const g = sim.geometry;
-    for (const parts of [1, 2, 3, 5]) {
-      const L = stripePartitions(g, parts);
+    for (const parts of [1, 2, 3, 4, 5, 6]) {
+      const L = scanPartitions(g, parts);
+      if (parts === 4) expect(L.filter((l) => l.shape[1] < g.objectShape[1]).length).toBe(4);
       expect(L.length).toBe(parts);
       const all = L.flatMap((l) => Array.from(l.frames)).sort((a, b) => a - b);
       expect(all).toEqual(Array.from({ length: g.n }, (_, j) => j));
@@ -206,7 +207,7 @@ describe('DM / RAAR on 1, 2 and 3 devices (48 frames of 32², sub-pixel and whol
     }
   });
 
-  it('2 and 3 devices agree with 1 within 1e-5 (object, probe, errors); every device holds bit-identical shared pixels and probe; runs are bit-identical', async () => {
+  it('2 and 3 devices agree with 1 within 1e-5 (object, probe, errors); runs are bit-identical', async () => {
     const one = await pool(1);
     const two = await pool(2);
     const three = await pool(3);
@@ -231,43 +232,46 @@ describe('DM / RAAR on 1, 2 and 3 devices (48 frames of 32², sub-pixel and whol
         expect(again.errors).toEqual(r.errors);
       }
     }
-    // shared pixels and the probe, device by device
-    const run = await DistributedDm.create(three, sim.dataset, { innerIterations: 2 });
-    try {
-      for (let it = 0; it < 3; it++) await run.iterate(it >= 1);
-      const windows = await run.readWindows();
-      const cols = run.geometry.objectShape[1];
-      let shared = 0;
-      for (let a = 0; a < 3; a++) for (let b = a + 1; b < 3; b++) {
-        const A = run.layouts[a], B = run.layouts[b];
-        for (let gy = Math.max(A.offset[0], B.offset[0]); gy < Math.min(A.offset[0] + A.shape[0], B.offset[0] + B.shape[0]); gy++) {
-          for (let gx = Math.max(A.offset[1], B.offset[1]); gx < Math.min(A.offset[1] + A.shape[1], B.offset[1] + B.shape[1]); gx++) {
-            const ia = 2 * ((gy - A.offset[0]) * A.shape[1] + gx - A.offset[1]), ib = 2 * ((gy - B.offset[0]) * B.shape[1] + gx - B.offset[1]);
-            expect(windows.objects[a][ia]).toBe(windows.objects[b][ib]);
-            expect(windows.objects[a][ia + 1]).toBe(windows.objects[b][ib + 1]);
-            shared++;
+  });
+
+  it('3 devices (stripes) and 4 devices (a 2 × 2 grid: corners shared by four windows): every device holds bit-identical shared pixels and probe; the bytes moved are as counted', async () => {
+    for (const devices of [3, 4]) {
+      const run = await DistributedDm.create(await pool(devices), sim.dataset, { innerIterations: 2 });
+      try {
+        const grid = devices === 4;
+        // a 2 × 2 grid has windows that are not full-width
+        expect(run.layouts.some((l) => l.shape[1] < run.geometry.objectShape[1])).toBe(grid);
+        for (let it = 0; it < 3; it++) await run.iterate(it >= 1);
+        const windows = await run.readWindows();
+        let shared = 0, overlapPixels = 0;
+        for (let a = 0; a < devices; a++) for (let b = 0; b < devices; b++) {
+          if (a === b) continue;
+          const A = run.layouts[a], B = run.layouts[b];
+          for (let gy = Math.max(A.offset[0], B.offset[0]); gy < Math.min(A.offset[0] + A.shape[0], B.offset[0] + B.shape[0]); gy++) {
+            for (let gx = Math.max(A.offset[1], B.offset[1]); gx < Math.min(A.offset[1] + A.shape[1], B.offset[1] + B.shape[1]); gx++) {
+              const ia = 2 * ((gy - A.offset[0]) * A.shape[1] + gx - A.offset[1]), ib = 2 * ((gy - B.offset[0]) * B.shape[1] + gx - B.offset[1]);
+              if (windows.objects[a][ia] !== windows.objects[b][ib] || windows.objects[a][ia + 1] !== windows.objects[b][ib + 1]) throw new Error(`devices ${a}, ${b} differ at (${gy}, ${gx})`);
+              overlapPixels++;
+              if (a < b) shared++;
+            }
           }
         }
+        expect(shared).toBeGreaterThan(2 * run.geometry.objectShape[1]);
+        for (let d = 1; d < devices; d++) expect(same(windows.probes[d], windows.probes[0])).toBe(true);
+        // each overlap pixel read once and written once (12 bytes each way); the probe partials
+        // (12 bytes per probe pixel) read from every device and written to every other; two
+        // inner iterations, each with an object and a probe reduction
+        const probeBytes = 12 * 32 * 32;
+        expect(run.lastIterationBytes).toBe(2 * (2 * 12 * overlapPixels + devices * probeBytes + devices * (devices - 1) * probeBytes));
+      } finally {
+        run.destroy();
       }
-      expect(shared).toBeGreaterThan(2 * cols);
-      expect(same(windows.probes[1], windows.probes[0])).toBe(true);
-      expect(same(windows.probes[2], windows.probes[0])).toBe(true);
-      // bytes: each overlap pixel read once and written once (12 bytes each way), the probe
-      // partials (12 bytes per probe pixel) read from every device and written to every other
-      let overlapPixels = 0;
-      for (let a = 0; a < 3; a++) for (let b = 0; b < 3; b++) {
-        if (a === b) continue;
-        const A = run.layouts[a], B = run.layouts[b];
-        const hh = Math.min(A.offset[0] + A.shape[0], B.offset[0] + B.shape[0]) - Math.max(A.offset[0], B.offset[0]);
-        const ww = Math.min(A.offset[1] + A.shape[1], B.offset[1] + B.shape[1]) - Math.max(A.offset[1], B.offset[1]);
-        if (hh > 0 && ww > 0) overlapPixels += hh * ww;
-      }
-      const probeBytes = 12 * 32 * 32;
-      // two inner iterations, each with an object and a probe reduction
-      expect(run.lastIterationBytes).toBe(2 * (2 * 12 * overlapPixels + 3 * probeBytes + 3 * 2 * probeBytes));
-    } finally {
-      run.destroy();
     }
+    const r1 = await reconstructPtycho(sim.dataset, { ...base, contexts: await pool(1) });
+    const r4 = await reconstructPtycho(sim.dataset, { ...base, contexts: await pool(4) });
+    expect(r4.devices).toBe(4);
+    expect(relL2(r4.object.data, r1.object.data)).toBeLessThan(1e-5);
+    expect(relL2(r4.probe.data, r1.probe.data)).toBeLessThan(1e-5);
   });
 
   it('two probe modes, chunked bindings (5 frames per binding) and 2 inner iterations on 3 devices agree with 1 device within 1e-5', async () => {
