@@ -9,21 +9,41 @@
 //   phase 2 (voxels): x ← max(x + C_B[v] · Σ_{t∈B} Σ_j A[(a,s,j), v] q, lo)
 // where C_B[v] is 1 (ART) or 1 / Σ_{t∈B} Σ_j A[(a,s,j), v], the block's column sum (SART, SIRT).
 // Column sums of one-angle blocks are computed in place; those of larger blocks come from
-// colscale[block][i][k] (colsum.wgsl), so phase 2 can run angle by angle with the angle's
-// constants held in registers, and every voxel of a slice is visited once per angle.
+// colscale[block][i][k] (colsum.wgsl).
+//
+// Bands. For one angle, Joseph's rays cross every principal-axis step (an image row, or column) at
+// positions f_j = base + j·dbase + t·slope that are 1/m ≥ 1 apart, and a voxel at position q
+// of that step is touched only by the two rays around it (hat weights 1 − |q − f_j|). So the
+// voxels of a slice split into bands, band e lying between rays e − 1 and e (rays −1 and cols are
+// virtual: no data, no correction): at step t, band e holds the voxels q in
+// [⌈f_lower⌉, ⌈f_upper⌉), the boundaries computed by the same expression on both sides so the bands
+// partition the slice exactly. An invocation walks one band, visiting each of its 1–2 voxels per
+// step once:
+//   phase 1 (one-angle blocks, QWG ≠ 0): loads each voxel once and accumulates its two hat-weighted
+//            partial sums (towards the lower and the upper ray) in registers; ray j's sum is then
+//            the lower partial of one band plus the upper partial of the next (workgroup memory).
+//            Larger blocks (SIRT) keep the ray-driven walk (two interpolated loads per step) and
+//            write their corrections to the storage buffer q.
+//   phase 2: holds its two rays' corrections in registers and updates each voxel with one load
+//            and one store — where a voxel-driven update gathers two corrections per voxel.
+// On the software adapter, where every data-dependent access costs the same per element, this
+// halves the accesses per voxel and angle of ART (48 → 24 floats for eight slices).
+// The non-negativity clamp follows the update of every voxel of the block's last angle; voxels in
+// no band (outside the detector's reach) are clamped by a pass after the dispatch's first block,
+// and blocks of several angles clamp in a pass of their own after the block (so the clamp sees
+// the whole sum).
 // Slices are independent, so a workgroup never waits for another: barriers inside the
 // workgroup separate the phases, and the slices' volume stays in cache for the whole sweep.
-// Its LANES slices share the index arithmetic of every ray step and every voxel (the geometry does
+// Its LANES slices share the index arithmetic of every step and every voxel (the geometry does
 // not depend on the slice). resid[wid] receives the workgroup's Σ r² over the sweep.
 //
 // Layout: LANES consecutive slices are interleaved in one value of type `SV` (f32, vec2f, vec4f or
-// mat2x4f;
-// the including file sweep1/2/4/8.wgsl declares SV, LANES and the helpers `splat(f32) -> SV`,
-// `clamp_below(SV, f32) -> SV` and `sum_squares(SV) -> f32`), so every
-// ray step and every voxel update moves the workgroup's slices with one access:
+// mat2x4f; the including file sweep1/2/4/8.wgsl declares SV, LANES and the helpers
+// `splat(f32) -> SV`, `clamp_below(SV, f32) -> SV` and `sum_squares(SV) -> f32`), so every
+// access moves the workgroup's slices at once:
 //   vol  [groups, n, n] of SV   (group g holds slices LANES·g .. LANES·g + LANES − 1 of the slab)
 //   data [angles, groups, cols] of SV
-//   q    [groups, block, cols] of SV
+//   q    [groups, block, cols] of SV (blocks of several angles, or when QWG = 0)
 // One workgroup owns one slice group.
 //#include "tomo/joseph.wgsl"
 //#include "tomo/workgroup_sum.wgsl"
@@ -40,11 +60,50 @@
 
 override WG: u32 = 256;
 override NORMALISE: u32 = 0; // 0: ART (no column scaling); 1: SART/SIRT
-// Blocks of one angle (ART, SART) keep the block's corrections in workgroup memory (QWG = cols
-// entries); larger blocks (SIRT, OS-SART) use the storage buffer q.
+// Blocks of one angle (ART, SART): QWG = cols runs phase 1 over bands with the band partials (and
+// then the corrections) in workgroup memory, 2·(cols + 1) values; 0: ray-driven phase 1 into q.
 override QWG: u32 = 0;
+// Bands per invocation (1..4): an invocation walks KB adjacent bands, i.e. the voxels between KB + 1
+// consecutive rays, so more of its steps' voxel slots carry work (1–2 voxels per step for one band).
+override KB: u32 = 2;
+const KB_MAX: u32 = 4u;
 
-var<workgroup> qw: array<SV, max(QWG, 1u)>;
+// Super bands (KB bands each) of one angle, and their KB + 1 partial sums (phase 1; the slot of
+// ordinal o's lower-band sum is later overwritten by its correction).
+var<workgroup> qw: array<SV, max(((QWG + KB) / KB) * (KB + 1u), 1u)>;
+
+// Detector pixel of ray ordinal o (rays numbered in the order of their position across the
+// principal axis; −1 and cols are the virtual rays beyond the detector's edges).
+fn ray_of(g: AngleGeo, o: i32, cols: i32) -> i32 {
+  return select(cols - 1 - o, o, g.dbase > 0.0);
+}
+
+// Position of ray ordinal o at step 0 (the same expression for every band that has it as a boundary).
+fn ordinal_pos(g: AngleGeo, o: i32, cols: i32) -> f32 {
+  return g.base + f32(ray_of(g, o, cols)) * g.dbase;
+}
+
+// Steps over which super band s (ordinals s·KB − 1 .. s·KB + KB − 1) can hold voxels.
+fn super_steps(g: AngleGeo, s: u32, n: i32, cols: i32) -> vec2i {
+  let o0 = i32(s * KB) - 1;
+  let ra = ray_step_range(ordinal_pos(g, o0, cols), g.slope, n);
+  let rb = ray_step_range(ordinal_pos(g, o0 + i32(KB), cols), g.slope, n);
+  if (ra.x > ra.y) { return rb; }
+  if (rb.x > rb.y) { return ra; }
+  return vec2i(min(ra.x, rb.x), max(ra.y, rb.y));
+}
+
+// Offset within a slice of the voxel at principal-axis step t, position q across.
+fn voxel_at(g: AngleGeo, t: i32, q: i32, n: u32) -> u32 {
+  if (g.col_mode != 0u) { return u32(q) * n + u32(t); }
+  return u32(t) * n + u32(q);
+}
+
+// Workgroup slot of ordinal o's partial sum from the super band where it is not the upper boundary.
+fn ordinal_slot(o: u32) -> u32 {
+  let s = (o + 1u) / KB;
+  return s * (KB + 1u) + (o + 1u - s * KB);
+}
 
 @compute @workgroup_size(WG)
 fn sweep(@builtin(local_invocation_index) lid: u32, @builtin(workgroup_id) wid: vec3u) {
@@ -52,77 +111,147 @@ fn sweep(@builtin(local_invocation_index) lid: u32, @builtin(workgroup_id) wid: 
   let ni = i32(n);
   let nn = n * n;
   let cols = p.cols;
+  let colsi = i32(cols);
   let groups = p.slices / LANES;
-  let angles = p.angles;
-  let t0 = p.t0;
-  let count = p.count;
   let relax = p.relax;
   let lo = p.lo;
   let bs = p.block;
   let grp = wid.x;
   let vbase = grp * nn;
   let qbase = grp * bs * cols;
+  let clamping = lo > -3.0e38;
   var rss = 0.0;
-  let slots = ((angles + bs - 1u) / bs) * bs;
-  for (var bp = t0; bp < t0 + count; bp++) {
+  let slots = ((p.angles + bs - 1u) / bs) * bs;
+  for (var bp = p.t0; bp < p.t0 + p.count; bp++) {
     let blk = order[slots + bp];
-    let nb = min(bs, angles - blk * bs);
+    let nb = min(bs, p.angles - blk * bs);
     let tb = bp * bs;
     let colbase = blk * nn;
-    // Phase 1: residuals of every ray of the block for the group's four slices.
-    for (var e = lid; e < nb * cols; e += WG) {
-      let u = e / cols;
-      let j = e - u * cols;
-      let a = order[tb + u];
-      let g = geo[a];
-      let pos0 = ray_start(g, j);
-      let range = ray_step_range(pos0, g.slope, ni);
-      var acc = splat(0.0);
-      for (var t = range.x; t <= range.y; t++) {
-        let st = ray_step(g, pos0, t, ni);
-        acc += st.w.x * vol[vbase + st.o0] + st.w.y * vol[vbase + st.o1];
+    // Phase 1: residuals and corrections of every ray of the block.
+    if (QWG != 0u) {
+      let g = geo[order[tb]];
+      let nsb = (cols + KB) / KB;
+      for (var sb = lid; sb < nsb; sb += WG) {
+        let o0 = i32(sb * KB) - 1;
+        var f0: array<f32, KB_MAX + 1u>;
+        var acc: array<SV, KB_MAX + 1u>;
+        for (var i = 0u; i <= KB; i++) {
+          f0[i] = ordinal_pos(g, o0 + i32(i), colsi);
+          acc[i] = splat(0.0);
+        }
+        let steps = super_steps(g, sb, ni, colsi);
+        for (var t = steps.x; t <= steps.y; t++) {
+          let ts = f32(t) * g.slope;
+          let qa = max(i32(ceil(f0[0] + ts)), 0);
+          let qb = min(i32(ceil(f0[KB] + ts)), ni);
+          for (var qq = qa; qq < qb; qq++) {
+            let x = vol[vbase + voxel_at(g, t, qq, n)];
+            let qf = f32(qq);
+            for (var i = 0u; i <= KB; i++) {
+              acc[i] += max(0.0, 1.0 - abs(qf - (f0[i] + ts))) * x;
+            }
+          }
+        }
+        for (var i = 0u; i <= KB; i++) { qw[sb * (KB + 1u) + i] = acc[i]; }
       }
-      let r = data[(a * groups + grp) * cols + j] - acc * g.inv_m;
-      rss += sum_squares(r);
-      let corr = (relax * rowscale[a * cols + j]) * r;
-      if (QWG != 0u) { qw[j] = corr; } else { q[qbase + u * cols + j] = corr; }
+      workgroupBarrier();
+      let a = order[tb];
+      for (var o = lid; o < cols; o += WG) {
+        let slot = ordinal_slot(o);
+        var sum = qw[slot];
+        // An ordinal at a super band's lower boundary is also the previous one's upper boundary.
+        if ((o + 1u) % KB == 0u && o + 1u >= KB) { sum += qw[slot - 1u]; }
+        let j = u32(ray_of(g, i32(o), colsi));
+        let r = data[(a * groups + grp) * cols + j] - sum * g.inv_m;
+        rss += sum_squares(r);
+        // Only ordinal o reads its slot, so its correction replaces it there.
+        qw[slot] = (relax * rowscale[a * cols + j]) * r;
+      }
+    } else {
+      for (var e = lid; e < nb * cols; e += WG) {
+        let u = e / cols;
+        let j = e - u * cols;
+        let a = order[tb + u];
+        let g = geo[a];
+        let pos0 = ray_start(g, j);
+        let range = ray_step_range(pos0, g.slope, ni);
+        var acc = splat(0.0);
+        for (var t = range.x; t <= range.y; t++) {
+          let st = ray_step(g, pos0, t, ni);
+          acc += st.w.x * vol[vbase + st.o0] + st.w.y * vol[vbase + st.o1];
+        }
+        let r = data[(a * groups + grp) * cols + j] - acc * g.inv_m;
+        rss += sum_squares(r);
+        q[qbase + u * cols + j] = (relax * rowscale[a * cols + j]) * r;
+      }
     }
     storageBarrier();
     workgroupBarrier();
-    // Phase 2: angle by angle, every voxel gathers the corrections of that angle's rays.
+    // Phase 2: angle by angle, every band applies its two rays' corrections to its voxels.
     for (var u = 0u; u < nb; u++) {
       let g = geo[order[tb + u]];
-      let last = u + 1u == nb;
+      let inline_clamp = clamping && nb == 1u;
       let row = qbase + u * cols;
-      var i = lid / n;
-      var k = lid - i * n;
-      for (var v = lid; v < nn; v += WG) {
-        let b = voxel_bins(g, i, k);
-        var c = 1.0;
-        if (NORMALISE != 0u) {
-          if (nb == 1u) {
-            let ws = b.w.x + b.w.y;
-            c = select(0.0, 1.0 / ws, ws > 0.0);
+      let nsb = (cols + KB) / KB;
+      for (var sb = lid; sb < nsb; sb += WG) {
+        let o0 = i32(sb * KB) - 1;
+        var f0: array<f32, KB_MAX + 1u>;
+        var cc: array<SV, KB_MAX + 1u>;
+        var mm: array<f32, KB_MAX + 1u>;
+        for (var i = 0u; i <= KB; i++) {
+          let o = o0 + i32(i);
+          f0[i] = ordinal_pos(g, o, colsi);
+          // Virtual rays (beyond the detector) carry no correction and no weight, as in voxel_bins.
+          let ok = o >= 0 && o < colsi;
+          let oc = u32(clamp(o, 0, colsi - 1));
+          if (QWG != 0u) {
+            cc[i] = qw[ordinal_slot(oc)];
           } else {
-            c = colscale[colbase + v];
+            cc[i] = q[row + u32(ray_of(g, i32(oc), colsi))];
+          }
+          cc[i] = select(0.0, 1.0, ok) * cc[i];
+          mm[i] = select(0.0, g.inv_m, ok);
+        }
+        let steps = super_steps(g, sb, ni, colsi);
+        for (var t = steps.x; t <= steps.y; t++) {
+          let ts = f32(t) * g.slope;
+          let qa = max(i32(ceil(f0[0] + ts)), 0);
+          let qb = min(i32(ceil(f0[KB] + ts)), ni);
+          for (var qq = qa; qq < qb; qq++) {
+            let qf = f32(qq);
+            var upd = splat(0.0);
+            var ws = 0.0;
+            for (var i = 0u; i <= KB; i++) {
+              let w = max(0.0, 1.0 - abs(qf - (f0[i] + ts))) * mm[i];
+              upd += w * cc[i];
+              ws += w;
+            }
+            let v = voxel_at(g, t, qq, n);
+            var c = 1.0;
+            if (NORMALISE != 0u) {
+              if (nb == 1u) {
+                c = select(0.0, 1.0 / ws, ws > 0.0);
+              } else {
+                c = colscale[colbase + v];
+              }
+            }
+            let o = vbase + v;
+            var x = vol[o] + c * upd;
+            if (inline_clamp) { x = clamp_below(x, lo); }
+            vol[o] = x;
           }
         }
-        let o = vbase + v;
-        var qq: SV;
-        if (QWG != 0u) {
-          qq = b.w.x * qw[bin_index(b.j0)] + b.w.y * qw[bin_index(b.j0 + 1)];
-        } else {
-          qq = b.w.x * q[row + bin_index(b.j0)] + b.w.y * q[row + bin_index(b.j0 + 1)];
-        }
-        var x = vol[o] + c * qq;
-        if (last) { x = clamp_below(x, lo); }
-        vol[o] = x;
-        k += WG;
-        while (k >= n) {
-          k -= n;
-          i += 1u;
-        }
       }
+      if (nb > 1u) {
+        storageBarrier();
+        workgroupBarrier();
+      }
+    }
+    // Blocks of several angles: the clamp sees the whole block's sum. One-angle blocks clamp the
+    // voxels of their bands as they update them; a voxel in no band is left as it was, which after
+    // the first block is already clamped, so one pass after the first block clamps the rest.
+    if (clamping && (nb > 1u || bp == p.t0)) {
+      for (var v = lid; v < nn; v += WG) { vol[vbase + v] = clamp_below(vol[vbase + v], lo); }
     }
     storageBarrier();
     workgroupBarrier();

@@ -98,12 +98,24 @@ export interface IterativeResult {
 }
 
 const SWEEP_WG = 256;
+/**
+ * Bands per invocation of the sweep (KB in shaders/tomo/sweep_packed.wgsl): each invocation walks
+ * the voxels between three neighbouring rays (1.4× fewer CPU seconds per 256³ ART iteration on
+ * lavapipe than a voxel-driven update; one and four bands per invocation measured slower).
+ */
+const SWEEP_BANDS = 2;
+
+/** Workgroup slots the sweep's band partials of one angle take (sweep_packed.wgsl `qw`). */
+export function sweepBandSlots(cols: number, bands = SWEEP_BANDS): number {
+  return Math.floor((cols + bands) / bands) * (bands + 1);
+}
 
 /**
  * CPU-adapter cost of one voxel-angle update of one sweep phase, in ns per core (lavapipe on an
- * AMD EPYC core: about 2.3); only used to sleep through the first iteration (see GpuContext.idle).
+ * AMD EPYC core: about 1.6 with the band walk); only used to sleep through the first iteration
+ * (see GpuContext.idle), so it errs low: sleeping too little only costs some busy polling.
  */
-const SOFTWARE_CORE_NS_PER_VOXEL_ANGLE = 2.0;
+const SOFTWARE_CORE_NS_PER_VOXEL_ANGLE = 1.4;
 
 /** Deterministic permutation of 0..n−1 (Fisher–Yates with a mulberry32 stream). */
 export function seededOrder(n: number, seed: number): Uint32Array {
@@ -265,8 +277,9 @@ export class SweepDevice implements WaveRunner {
     spw = Math.max(1, Math.min(8, spw, this.bindRows));
     spw = 2 ** Math.floor(Math.log2(spw));
     this.spw = spw;
-    // One-angle blocks keep their corrections (cols values of LANES slices) in workgroup memory when they fit.
-    this.qInWorkgroup = block === 1 && geometry.cols * 4 * this.spw <= ctx.device.limits.maxComputeWorkgroupStorageSize - 4 * SWEEP_WG;
+    // One-angle blocks sum their rays over bands in workgroup memory (sweepBandSlots values of LANES
+    // slices) when that fits; otherwise the rays are walked one by one into the storage buffer q.
+    this.qInWorkgroup = block === 1 && sweepBandSlots(geometry.cols) * 4 * this.spw <= ctx.device.limits.maxComputeWorkgroupStorageSize - 4 * SWEEP_WG;
     this.timer = new KernelTimer(ctx, 4);
   }
 
@@ -282,7 +295,7 @@ export class SweepDevice implements WaveRunner {
     const { cols, n } = geometry;
     const na = geometry.anglesDeg.length;
     const nblocks = blocks.length;
-    this.pipeline = await ctx.pipelines.getChecked({ shader: `tomo/sweep${this.spw}.wgsl`, entry: 'sweep', constants: { WG: SWEEP_WG, NORMALISE: normalise, QWG: this.qInWorkgroup ? cols : 0 } });
+    this.pipeline = await ctx.pipelines.getChecked({ shader: `tomo/sweep${this.spw}.wgsl`, entry: 'sweep', constants: { WG: SWEEP_WG, NORMALISE: normalise, QWG: this.qInWorkgroup ? cols : 0, KB: SWEEP_BANDS } });
     this.orderBuf = ctx.createStorage((nblocks * block + nblocks) * 4, 'tomo sweep table');
     this.rowscale = ctx.createStorage(na * cols * 4, 'tomo row scale');
     const needColscale = normalise === 1 && block > 1;
