@@ -86,15 +86,19 @@ export function ellipsoidFrame(e: Ellipsoid, n: number, rows: number): Ellipsoid
 
 /**
  * Voxelises ellipsoids into a `[rows, n, n]` volume, averaging `supersample³` points per voxel
- * (1: the value at the voxel centre).
+ * (1: the value at the voxel centre). `rowRange` [first, end) voxelises only those slices of the
+ * `rows`-slice volume (shape `[end − first, n, n]`), e.g. a truth for a few slices of a volume too
+ * large to voxelise whole.
  */
-export function voxelizePhantom(ellipsoids: readonly Ellipsoid[], rows: number, n: number, supersample = 1): Volume {
+export function voxelizePhantom(ellipsoids: readonly Ellipsoid[], rows: number, n: number, supersample = 1, rowRange: readonly [number, number] = [0, rows]): Volume {
+  const [first, end] = rowRange;
+  if (!(Number.isInteger(first) && Number.isInteger(end) && first >= 0 && first < end && end <= rows)) throw new RangeError(`row range [${first}, ${end}) is not within 0..${rows}`);
   const frames = ellipsoids.map((e) => ellipsoidFrame(e, n, rows));
-  const out = new Float32Array(rows * n * n);
+  const out = new Float32Array((end - first) * n * n);
   const ss = supersample;
   const offs = Array.from({ length: ss }, (_, q) => (q + 0.5) / ss - 0.5);
   const inv = 1 / (ss * ss * ss);
-  for (let sl = 0; sl < rows; sl++) {
+  for (let sl = first; sl < end; sl++) {
     const zc = rows / 2 - 0.5 - sl;
     for (let i = 0; i < n; i++) {
       const yc = n / 2 - 0.5 - i;
@@ -119,9 +123,9 @@ export function voxelizePhantom(ellipsoids: readonly Ellipsoid[], rows: number, 
             }
           }
         }
-        out[(sl * n + i) * n + k] = acc * inv;
+        out[((sl - first) * n + i) * n + k] = acc * inv;
       }
     }
   }
-  return { data: out, shape: [rows, n, n] };
+  return { data: out, shape: [end - first, n, n] };
 }
