@@ -24,6 +24,8 @@ export { GpuContext, listAdapters } from './gpu/context.js';
 export type { GpuOptions, BackendName, AdapterDescription } from './gpu/context.js';
 export { KernelTimer } from './gpu/timing.js';
 export type { KernelTimes } from './gpu/timing.js';
+export { acquireDevices, parseDevices, parseDeviceEnv, isWorkerDevice, deviceInfo, destroyDevices, closeDevices, WorkerDevice } from './gpu/pool.js';
+export type { PoolDevice, DevicePoolOptions, WorkerSpec } from './gpu/pool.js';
 
 // I/O
 export { readTiff, readTiffFiles, writeTiff, tiffInfo } from './io/tiff.js';
@@ -35,6 +37,8 @@ export type { WriteVolumeOptions } from './io/volume.js';
 export { readAngles, linspaceAngles } from './io/angles.js';
 export { writeOrthoPreview, writeImagePng } from './io/preview.js';
 export { writeFileAtomic } from './io/atomic.js';
+export { writeHdf5Atomic } from './io/hdf5.js';
+export type { Hdf5Writer, Hdf5WriteValue } from './io/hdf5.js';
 
 // tomography
 export { loadProjections } from './tomo/input.js';
@@ -74,10 +78,12 @@ export { validateDataset, meanFrameSum } from './ptycho/dataset.js';
 export type { PtychoDataset } from './ptycho/dataset.js';
 export { scanGeometry, tileFrameLists } from './ptycho/scan.js';
 export type { ScanGeometry } from './ptycho/scan.js';
-export { writePtychoResult, ptychoMetrics } from './ptycho/output.js';
+export { writePtychoResult, writePtychoCxi, ptychoMetrics, CXI_VERSION } from './ptycho/output.js';
+export type { CxiMetadata } from './ptycho/output.js';
 export { simulatePtycho, writeSimulation, phantomObject, defocusedPinhole, fermatSpiral } from './ptycho/simulate.js';
 export type { SimulateOptions as PtychoSimulateOptions, SimulatedScan } from './ptycho/simulate.js';
-export { objectError, probeError, illuminatedRegion } from './ptycho/metrics.js';
+export { objectError, probeError, illuminatedRegion, fourierShift, loadTruth, checkTruthShape, truthMetrics } from './ptycho/metrics.js';
+export type { ObjectErrorResult, ObjectErrorOptions, PtychoTruth, TruthMetrics } from './ptycho/metrics.js';
 export { probeGuess } from './ptycho/probe.js';
 export type { ProbeGuessKind } from './ptycho/probe.js';
 export { Fft2dPlan, fft2d } from './fft/plan.js';
