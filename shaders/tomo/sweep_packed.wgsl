@@ -17,14 +17,15 @@
 // voxels of a slice split into bands, band e lying between rays e − 1 and e (rays −1 and cols are
 // virtual: no data, no correction): at step t, band e holds the voxels q in
 // [⌈f_lower⌉, ⌈f_upper⌉), the boundaries computed by the same expression on both sides so the bands
-// partition the slice exactly. An invocation walks one band, visiting each of its 1–2 voxels per
-// step once:
-//   phase 1 (one-angle blocks, QWG ≠ 0): loads each voxel once and accumulates its two hat-weighted
-//            partial sums (towards the lower and the upper ray) in registers; ray j's sum is then
-//            the lower partial of one band plus the upper partial of the next (workgroup memory).
+// partition the slice exactly. An invocation walks a super band of KB adjacent bands (the voxels
+// between KB + 1 neighbouring rays, ray ordinals s·KB − 1 .. s·KB + KB − 1 in position order),
+// visiting each of its voxels once per angle in a fixed number of slots per step:
+//   phase 1 (one-angle blocks, QWG ≠ 0): loads each voxel once and adds it, hat-weighted, to the
+//            partial sums of the KB + 1 rays (registers); a ray's sum is its partial from the super
+//            band it lies inside, plus, for a boundary ray, the neighbour's (workgroup memory).
 //            Larger blocks (SIRT) keep the ray-driven walk (two interpolated loads per step) and
 //            write their corrections to the storage buffer q.
-//   phase 2: holds its two rays' corrections in registers and updates each voxel with one load
+//   phase 2: holds the KB + 1 rays' corrections in registers and updates each voxel with one load
 //            and one store — where a voxel-driven update gathers two corrections per voxel.
 // On the software adapter, where every data-dependent access costs the same per element, this
 // halves the accesses per voxel and angle of ART (48 → 24 floats for eight slices).
@@ -67,6 +68,9 @@ override QWG: u32 = 0;
 // consecutive rays, so more of its steps' voxel slots carry work (1–2 voxels per step for one band).
 override KB: u32 = 2;
 const KB_MAX: u32 = 4u;
+// Voxel slots of a super band per step: its KB + 1 rays span KB·(1..√2) pixels, so it holds at
+// most ⌈KB·√2⌉ voxels; a fixed slot count (not a loop to the band's end) keeps lanes in step.
+override SLOTS: i32 = i32(ceil(f32(KB) * 1.4142135));
 
 // Super bands (KB bands each) of one angle, and their KB + 1 partial sums (phase 1; the slot of
 // ordinal o's lower-band sum is later overwritten by its correction).
@@ -144,7 +148,9 @@ fn sweep(@builtin(local_invocation_index) lid: u32, @builtin(workgroup_id) wid: 
           let ts = f32(t) * g.slope;
           let qa = max(i32(ceil(f0[0] + ts)), 0);
           let qb = min(i32(ceil(f0[KB] + ts)), ni);
-          for (var qq = qa; qq < qb; qq++) {
+          for (var sl = 0; sl < SLOTS; sl++) {
+            let qq = qa + sl;
+            if (qq >= qb) { break; }
             let x = vol[vbase + voxel_at(g, t, qq, n)];
             let qf = f32(qq);
             for (var i = 0u; i <= KB; i++) {
@@ -217,7 +223,9 @@ fn sweep(@builtin(local_invocation_index) lid: u32, @builtin(workgroup_id) wid: 
           let ts = f32(t) * g.slope;
           let qa = max(i32(ceil(f0[0] + ts)), 0);
           let qb = min(i32(ceil(f0[KB] + ts)), ni);
-          for (var qq = qa; qq < qb; qq++) {
+          for (var sl = 0; sl < SLOTS; sl++) {
+            let qq = qa + sl;
+            if (qq >= qb) { break; }
             let qf = f32(qq);
             var upd = splat(0.0);
             var ws = 0.0;

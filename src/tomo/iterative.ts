@@ -112,10 +112,11 @@ export function sweepBandSlots(cols: number, bands = SWEEP_BANDS): number {
 
 /**
  * CPU-adapter cost of one voxel-angle update of one sweep phase, in ns per core (lavapipe on an
- * AMD EPYC core: about 1.6 with the band walk); only used to sleep through the first iteration
- * (see GpuContext.idle), so it errs low: sleeping too little only costs some busy polling.
+ * AMD EPYC core: about 1.2 with the band walk); only used to sleep through the first iteration
+ * (see GpuContext.idle), so it errs low: sleeping too little only costs some busy polling, too
+ * much adds to the iteration.
  */
-const SOFTWARE_CORE_NS_PER_VOXEL_ANGLE = 1.4;
+const SOFTWARE_CORE_NS_PER_VOXEL_ANGLE = 1.0;
 
 /** Deterministic permutation of 0..n−1 (Fisher–Yates with a mulberry32 stream). */
 export function seededOrder(n: number, seed: number): Uint32Array {
