@@ -183,6 +183,10 @@ describe('stripe partitions', () => {
       for (const l of L) for (let y = 0; y < l.shape[0]; y++) covered.fill(1, (l.offset[0] + y) * g.objectShape[1] + l.offset[1], (l.offset[0] + y) * g.objectShape[1] + l.offset[1] + l.shape[1]);
       expect(covered.every((v) => v === 1)).toBe(true);
     }
+    // more devices than frames: one frame each
+    const few = simulatePtycho({ frame: 32, positions: 5, photons: 0, seed: 2 });
+    const L = scanPartitions(few.geometry, 8);
+    expect(L.map((l) => l.frames.length)).toEqual([1, 1, 1, 1, 1]);
   });
 });
 
