@@ -278,11 +278,20 @@ describe('DM / RAAR on 1, 2 and 3 devices (48 frames of 32², sub-pixel and whol
     expect(relL2(r4.probe.data, r1.probe.data)).toBeLessThan(1e-5);
   });
 
-  it('two probe modes, chunked bindings (5 frames per binding) and 2 inner iterations on 3 devices agree with 1 device within 1e-5', async () => {
-    const opts = { ...base, modes: 2, innerIterations: 2, maxBindingBytes: 5 * 2 * 32 * 32 * 8 };
+  it('two probe modes, chunked bindings (5 frames per binding), 2 inner iterations, amplitude clip and probe support on 3 devices agree with 1 device within 1e-5', async () => {
+    const opts = { ...base, modes: 2, innerIterations: 2, maxBindingBytes: 5 * 2 * 32 * 32 * 8, objectAmplitudeMax: 1, probeSupport: 12 };
     const r1 = await reconstructPtycho(sim.dataset, { ...opts, contexts: await pool(1) });
     const r3 = await reconstructPtycho(sim.dataset, { ...opts, contexts: await pool(3) });
     expect(r3.probe.shape).toEqual([2, 32, 32]);
+    // the constraints reached every device: no amplitude above 1, no probe outside the support
+    let maxAmp = 0, outside = 0;
+    for (let i = 0; i < r3.object.data.length; i += 2) maxAmp = Math.max(maxAmp, Math.hypot(r3.object.data[i], r3.object.data[i + 1]));
+    for (let i = 0; i < 2 * 32 * 32; i++) {
+      const r = i % (32 * 32), y = Math.floor(r / 32), x = r % 32;
+      if ((y - 16) ** 2 + (x - 16) ** 2 > 144) outside += Math.abs(r3.probe.data[2 * i]) + Math.abs(r3.probe.data[2 * i + 1]);
+    }
+    expect(maxAmp).toBeLessThanOrEqual(1 + 1e-6);
+    expect(outside).toBe(0);
     expect(relL2(r3.object.data, r1.object.data)).toBeLessThan(1e-5);
     expect(relL2(r3.probe.data, r1.probe.data)).toBeLessThan(1e-5);
     r3.errors.forEach((e, i) => expect(Math.abs(e - r1.errors[i]) / r1.errors[i]).toBeLessThan(1e-5));
