@@ -194,6 +194,8 @@ export class DmEngine {
   private readonly pipes: Record<'view' | 'rowsModel' | 'deltaObject' | 'deltaProbe' | 'fourier' | 'object' | 'probe' | 'probeFused' | 'prep', GPUComputePipeline>;
   private started = false;
   private destroyed = false;
+  /** A partition's engine (DmEngineLayout): its kernels never finalise, so only DmPartition may drive it. */
+  private readonly partial: boolean;
   /** Expected iteration time, for the idle wait on software adapters. */
   private readonly idle = new IdleEstimator();
   /** Expected time of a timed runStages call (profiling only). */
@@ -210,6 +212,7 @@ export class DmEngine {
     this.innerIterations = options.innerIterations ?? 1;
     this.pipes = pipes;
     this.plan = plan;
+    this.partial = layout?.partial ?? false;
     const positions = new Float64Array(dataset.positions);
     if (options.subpixel === false) for (let i = 0; i < positions.length; i++) positions[i] = Math.round(positions[i]);
     this.geometry = layout?.geometry ?? scanGeometry(positions, [h, w], options.margin ?? 2, dataset.source);
@@ -439,6 +442,7 @@ export class DmEngine {
    */
   async iterate(updateProbe: boolean): Promise<{ error: number; frameErrors: Float32Array }> {
     if (this.destroyed) throw new Error('DmEngine used after destroy()');
+    if (this.partial) throw new Error('this DmEngine is one partition of a multi-device run: DmPartition drives it');
     const ctx = this.ctx;
     const enc = ctx.device.createCommandEncoder({ label: 'dm iteration' });
     if (!this.started) {
