@@ -97,10 +97,10 @@ fn super_steps(g: AngleGeo, s: u32, n: i32, cols: i32) -> vec2i {
   return vec2i(min(ra.x, rb.x), max(ra.y, rb.y));
 }
 
-// Offset within a slice of the voxel at principal-axis step t, position q across.
-fn voxel_at(g: AngleGeo, t: i32, q: i32, n: u32) -> u32 {
-  if (g.col_mode != 0u) { return u32(q) * n + u32(t); }
-  return u32(t) * n + u32(q);
+// Strides within a slice of one principal-axis step (x) and of one position across (y): the voxel
+// at step t, position q is at t·x + q·y.
+fn voxel_strides(g: AngleGeo, n: u32) -> vec2u {
+  return select(vec2u(n, 1u), vec2u(1u, n), g.col_mode != 0u);
 }
 
 // Workgroup slot of ordinal o's partial sum from the super band where it is not the upper boundary.
@@ -144,17 +144,21 @@ fn sweep(@builtin(local_invocation_index) lid: u32, @builtin(workgroup_id) wid: 
           acc[i] = splat(0.0);
         }
         let steps = super_steps(g, sb, ni, colsi);
+        let stride = voxel_strides(g, n);
         for (var t = steps.x; t <= steps.y; t++) {
           let ts = f32(t) * g.slope;
-          let qa = max(i32(ceil(f0[0] + ts)), 0);
-          let qb = min(i32(ceil(f0[KB] + ts)), ni);
+          var ft: array<f32, KB_MAX + 1u>;
+          for (var i = 0u; i <= KB; i++) { ft[i] = f0[i] + ts; }
+          let qa = max(i32(ceil(ft[0])), 0);
+          let qb = min(i32(ceil(ft[KB])), ni);
+          let row = vbase + u32(t) * stride.x;
           for (var sl = 0; sl < SLOTS; sl++) {
             let qq = qa + sl;
             if (qq >= qb) { break; }
-            let x = vol[vbase + voxel_at(g, t, qq, n)];
+            let x = vol[row + u32(qq) * stride.y];
             let qf = f32(qq);
             for (var i = 0u; i <= KB; i++) {
-              acc[i] += max(0.0, 1.0 - abs(qf - (f0[i] + ts))) * x;
+              acc[i] += max(0.0, 1.0 - abs(qf - ft[i])) * x;
             }
           }
         }
@@ -219,10 +223,14 @@ fn sweep(@builtin(local_invocation_index) lid: u32, @builtin(workgroup_id) wid: 
           mm[i] = select(0.0, g.inv_m, ok);
         }
         let steps = super_steps(g, sb, ni, colsi);
+        let stride = voxel_strides(g, n);
         for (var t = steps.x; t <= steps.y; t++) {
           let ts = f32(t) * g.slope;
-          let qa = max(i32(ceil(f0[0] + ts)), 0);
-          let qb = min(i32(ceil(f0[KB] + ts)), ni);
+          var ft: array<f32, KB_MAX + 1u>;
+          for (var i = 0u; i <= KB; i++) { ft[i] = f0[i] + ts; }
+          let qa = max(i32(ceil(ft[0])), 0);
+          let qb = min(i32(ceil(ft[KB])), ni);
+          let rowv = u32(t) * stride.x;
           for (var sl = 0; sl < SLOTS; sl++) {
             let qq = qa + sl;
             if (qq >= qb) { break; }
@@ -230,11 +238,11 @@ fn sweep(@builtin(local_invocation_index) lid: u32, @builtin(workgroup_id) wid: 
             var upd = splat(0.0);
             var ws = 0.0;
             for (var i = 0u; i <= KB; i++) {
-              let w = max(0.0, 1.0 - abs(qf - (f0[i] + ts))) * mm[i];
+              let w = max(0.0, 1.0 - abs(qf - ft[i])) * mm[i];
               upd += w * cc[i];
               ws += w;
             }
-            let v = voxel_at(g, t, qq, n);
+            let v = rowv + u32(qq) * stride.y;
             var c = 1.0;
             if (NORMALISE != 0u) {
               if (nb == 1u) {
