@@ -20,11 +20,10 @@
 // partition the slice exactly. An invocation walks a super band of KB adjacent bands (the voxels
 // between KB + 1 neighbouring rays, ray ordinals s·KB − 1 .. s·KB + KB − 1 in position order),
 // visiting each of its voxels once per angle in a fixed number of slots per step:
-//   phase 1 (one-angle blocks, QWG ≠ 0): loads each voxel once and adds it, hat-weighted, to the
-//            partial sums of the KB + 1 rays (registers); a ray's sum is its partial from the super
-//            band it lies inside, plus, for a boundary ray, the neighbour's (workgroup memory).
-//            Larger blocks (SIRT) keep the ray-driven walk (two interpolated loads per step) and
-//            write their corrections to the storage buffer q.
+//   phase 1: loads each voxel once and adds it, hat-weighted, to the partial sums of the KB + 1
+//            rays (registers), for every angle of the block; a ray's sum is its partial from the
+//            super band it lies inside plus, for a boundary ray, the neighbour's (storage buffer q,
+//            QS slots per angle; the ray's correction then replaces its own slot).
 //   phase 2: holds the KB + 1 rays' corrections in registers and updates each voxel with one load
 //            and one store — where a voxel-driven update gathers two corrections per voxel.
 // On the software adapter, where every data-dependent access costs the same per element, this
@@ -44,7 +43,7 @@
 // access moves the workgroup's slices at once:
 //   vol  [groups, n, n] of SV   (group g holds slices LANES·g .. LANES·g + LANES − 1 of the slab)
 //   data [angles, groups, cols] of SV
-//   q    [groups, block, cols] of SV (blocks of several angles, or when QWG = 0)
+//   q    [groups, block, QS] of SV (band partials, then corrections, of each angle of a block)
 // One workgroup owns one slice group.
 //#include "tomo/joseph.wgsl"
 //#include "tomo/workgroup_sum.wgsl"
@@ -61,20 +60,18 @@
 
 override WG: u32 = 256;
 override NORMALISE: u32 = 0; // 0: ART (no column scaling); 1: SART/SIRT
-// Blocks of one angle (ART, SART): QWG = cols runs phase 1 over bands with the band partials (and
-// then the corrections) in workgroup memory, 2·(cols + 1) values; 0: ray-driven phase 1 into q.
-override QWG: u32 = 0;
 // Bands per invocation (1..4): an invocation walks KB adjacent bands, i.e. the voxels between KB + 1
 // consecutive rays, so more of its steps' voxel slots carry work (1–2 voxels per step for one band).
+// The nsb = ⌈(cols + 1) / KB⌉ super bands of an angle cover ordinals −1 .. nsb·KB − 1.
 override KB: u32 = 2;
 const KB_MAX: u32 = 4u;
 // Voxel slots of a super band per step: its KB + 1 rays span KB·(1..√2) pixels, so it holds at
 // most ⌈KB·√2⌉ voxels; a fixed slot count (not a loop to the band's end) keeps lanes in step.
 override SLOTS: i32 = i32(ceil(f32(KB) * 1.4142135));
 
-// Super bands (KB bands each) of one angle, and their KB + 1 partial sums (phase 1; the slot of
-// ordinal o's lower-band sum is later overwritten by its correction).
-var<workgroup> qw: array<SV, max(((QWG + KB) / KB) * (KB + 1u), 1u)>;
+// Slots of one angle in q: (KB + 1) per super band, ⌈(cols + 1) / KB⌉ super bands
+// (sweepBandSlots in src/tomo/iterative.ts).
+override QS: u32 = 3u;
 
 // Detector pixel of ray ordinal o (rays numbered in the order of their position across the
 // principal axis; −1 and cols are the virtual rays beyond the detector's edges).
@@ -103,7 +100,8 @@ fn voxel_strides(g: AngleGeo, n: u32) -> vec2u {
   return select(vec2u(n, 1u), vec2u(1u, n), g.col_mode != 0u);
 }
 
-// Workgroup slot of ordinal o's partial sum from the super band where it is not the upper boundary.
+// Slot (within an angle's QS) of ordinal o's partial sum from the super band where it is not the
+// upper boundary.
 fn ordinal_slot(o: u32) -> u32 {
   let s = (o + 1u) / KB;
   return s * (KB + 1u) + (o + 1u - s * KB);
@@ -122,7 +120,7 @@ fn sweep(@builtin(local_invocation_index) lid: u32, @builtin(workgroup_id) wid: 
   let bs = p.block;
   let grp = wid.x;
   let vbase = grp * nn;
-  let qbase = grp * bs * cols;
+  let qbase = grp * bs * QS;
   let clamping = lo > -3.0e38;
   var rss = 0.0;
   let slots = ((p.angles + bs - 1u) / bs) * bs;
@@ -131,69 +129,57 @@ fn sweep(@builtin(local_invocation_index) lid: u32, @builtin(workgroup_id) wid: 
     let nb = min(bs, p.angles - blk * bs);
     let tb = bp * bs;
     let colbase = blk * nn;
-    // Phase 1: residuals and corrections of every ray of the block.
-    if (QWG != 0u) {
-      let g = geo[order[tb]];
-      let nsb = (cols + KB) / KB;
-      for (var sb = lid; sb < nsb; sb += WG) {
-        let o0 = i32(sb * KB) - 1;
-        var f0: array<f32, KB_MAX + 1u>;
-        var acc: array<SV, KB_MAX + 1u>;
-        for (var i = 0u; i <= KB; i++) {
-          f0[i] = ordinal_pos(g, o0 + i32(i), colsi);
-          acc[i] = splat(0.0);
-        }
-        let steps = super_steps(g, sb, ni, colsi);
-        let stride = voxel_strides(g, n);
-        for (var t = steps.x; t <= steps.y; t++) {
-          let ts = f32(t) * g.slope;
-          var ft: array<f32, KB_MAX + 1u>;
-          for (var i = 0u; i <= KB; i++) { ft[i] = f0[i] + ts; }
-          let qa = max(i32(ceil(ft[0])), 0);
-          let qb = min(i32(ceil(ft[KB])), ni);
-          let row = vbase + u32(t) * stride.x;
-          for (var sl = 0; sl < SLOTS; sl++) {
-            let qq = qa + sl;
-            if (qq >= qb) { break; }
-            let x = vol[row + u32(qq) * stride.y];
-            let qf = f32(qq);
-            for (var i = 0u; i <= KB; i++) {
-              acc[i] += max(0.0, 1.0 - abs(qf - ft[i])) * x;
-            }
+    // Phase 1: band partial sums of every ray of the block, then its residual and correction.
+    let nsb = (cols + KB) / KB;
+    for (var e = lid; e < nb * nsb; e += WG) {
+      let u = e / nsb;
+      let sb = e - u * nsb;
+      let g = geo[order[tb + u]];
+      let o0 = i32(sb * KB) - 1;
+      var f0: array<f32, KB_MAX + 1u>;
+      var acc: array<SV, KB_MAX + 1u>;
+      for (var i = 0u; i <= KB; i++) {
+        f0[i] = ordinal_pos(g, o0 + i32(i), colsi);
+        acc[i] = splat(0.0);
+      }
+      let steps = super_steps(g, sb, ni, colsi);
+      let stride = voxel_strides(g, n);
+      for (var t = steps.x; t <= steps.y; t++) {
+        let ts = f32(t) * g.slope;
+        var ft: array<f32, KB_MAX + 1u>;
+        for (var i = 0u; i <= KB; i++) { ft[i] = f0[i] + ts; }
+        let qa = max(i32(ceil(ft[0])), 0);
+        let qb = min(i32(ceil(ft[KB])), ni);
+        let row = vbase + u32(t) * stride.x;
+        for (var sl = 0; sl < SLOTS; sl++) {
+          let qq = qa + sl;
+          if (qq >= qb) { break; }
+          let x = vol[row + u32(qq) * stride.y];
+          let qf = f32(qq);
+          for (var i = 0u; i <= KB; i++) {
+            acc[i] += max(0.0, 1.0 - abs(qf - ft[i])) * x;
           }
         }
-        for (var i = 0u; i <= KB; i++) { qw[sb * (KB + 1u) + i] = acc[i]; }
       }
-      workgroupBarrier();
-      let a = order[tb];
-      for (var o = lid; o < cols; o += WG) {
-        let slot = ordinal_slot(o);
-        var sum = qw[slot];
-        // An ordinal at a super band's lower boundary is also the previous one's upper boundary.
-        if ((o + 1u) % KB == 0u && o + 1u >= KB) { sum += qw[slot - 1u]; }
-        let j = u32(ray_of(g, i32(o), colsi));
-        let r = data[(a * groups + grp) * cols + j] - sum * g.inv_m;
-        rss += sum_squares(r);
-        // Only ordinal o reads its slot, so its correction replaces it there.
-        qw[slot] = (relax * rowscale[a * cols + j]) * r;
-      }
-    } else {
-      for (var e = lid; e < nb * cols; e += WG) {
-        let u = e / cols;
-        let j = e - u * cols;
-        let a = order[tb + u];
-        let g = geo[a];
-        let pos0 = ray_start(g, j);
-        let range = ray_step_range(pos0, g.slope, ni);
-        var acc = splat(0.0);
-        for (var t = range.x; t <= range.y; t++) {
-          let st = ray_step(g, pos0, t, ni);
-          acc += st.w.x * vol[vbase + st.o0] + st.w.y * vol[vbase + st.o1];
-        }
-        let r = data[(a * groups + grp) * cols + j] - acc * g.inv_m;
-        rss += sum_squares(r);
-        q[qbase + u * cols + j] = (relax * rowscale[a * cols + j]) * r;
-      }
+      let base = qbase + u * QS + sb * (KB + 1u);
+      for (var i = 0u; i <= KB; i++) { q[base + i] = acc[i]; }
+    }
+    storageBarrier();
+    workgroupBarrier();
+    for (var e = lid; e < nb * cols; e += WG) {
+      let u = e / cols;
+      let o = e - u * cols;
+      let a = order[tb + u];
+      let g = geo[a];
+      let slot = qbase + u * QS + ordinal_slot(o);
+      var sum = q[slot];
+      // An ordinal at a super band's lower boundary is also the previous one's upper boundary.
+      if ((o + 1u) % KB == 0u && o + 1u >= KB) { sum += q[slot - 1u]; }
+      let j = u32(ray_of(g, i32(o), colsi));
+      let r = data[(a * groups + grp) * cols + j] - sum * g.inv_m;
+      rss += sum_squares(r);
+      // Only ordinal o reads its slot, so its correction replaces it there.
+      q[slot] = (relax * rowscale[a * cols + j]) * r;
     }
     storageBarrier();
     workgroupBarrier();
@@ -201,7 +187,7 @@ fn sweep(@builtin(local_invocation_index) lid: u32, @builtin(workgroup_id) wid: 
     for (var u = 0u; u < nb; u++) {
       let g = geo[order[tb + u]];
       let inline_clamp = clamping && nb == 1u;
-      let row = qbase + u * cols;
+      let row = qbase + u * QS;
       let nsb = (cols + KB) / KB;
       for (var sb = lid; sb < nsb; sb += WG) {
         let o0 = i32(sb * KB) - 1;
@@ -214,11 +200,7 @@ fn sweep(@builtin(local_invocation_index) lid: u32, @builtin(workgroup_id) wid: 
           // Virtual rays (beyond the detector) carry no correction and no weight, as in voxel_bins.
           let ok = o >= 0 && o < colsi;
           let oc = u32(clamp(o, 0, colsi - 1));
-          if (QWG != 0u) {
-            cc[i] = qw[ordinal_slot(oc)];
-          } else {
-            cc[i] = q[row + u32(ray_of(g, i32(oc), colsi))];
-          }
+          cc[i] = q[row + ordinal_slot(oc)];
           cc[i] = select(0.0, 1.0, ok) * cc[i];
           mm[i] = select(0.0, g.inv_m, ok);
         }

@@ -105,7 +105,7 @@ const SWEEP_WG = 256;
  */
 const SWEEP_BANDS = 2;
 
-/** Workgroup slots the sweep's band partials of one angle take (sweep_packed.wgsl `qw`). */
+/** Slots (values of one slice group) the sweep's band sums and corrections of one angle take (sweep_packed.wgsl `QS`). */
 export function sweepBandSlots(cols: number, bands = SWEEP_BANDS): number {
   return Math.floor((cols + bands) / bands) * (bands + 1);
 }
@@ -246,7 +246,7 @@ export interface WaveRunner {
 /** Bytes one slice (row) of a slab occupies on a device: data, volume and corrections. */
 function bytesPerSlice(plan: SweepPlan): number {
   const { cols, n } = plan.geometry;
-  return (plan.geometry.anglesDeg.length * cols + n * n + plan.block * cols) * 4;
+  return (plan.geometry.anglesDeg.length * cols + n * n + plan.block * sweepBandSlots(cols)) * 4;
 }
 
 /**
@@ -260,14 +260,13 @@ export class SweepDevice implements WaveRunner {
   private rowscale!: GPUBuffer;
   private colscale!: GPUBuffer;
   readonly spw: number;
-  readonly qInWorkgroup: boolean;
 
   /** Largest number of rows one binding can hold. */
   private readonly bindRows: number;
 
   constructor(readonly ctx: GpuContext, readonly plan: SweepPlan, slicesPerWorkgroup?: number, maxBindingBytes?: number, readonly maxDispatch?: number) {
     const { geometry, block } = plan;
-    const perRow = Math.max(geometry.n * geometry.n, geometry.anglesDeg.length * geometry.cols, block * geometry.cols) * 4;
+    const perRow = Math.max(geometry.n * geometry.n, geometry.anglesDeg.length * geometry.cols, block * sweepBandSlots(geometry.cols)) * 4;
     this.bindRows = Math.floor(Math.min(maxBindingBytes ?? ctx.maxBinding, ctx.maxBinding) / perRow);
     // On a CPU adapter, eight slices per workgroup interleaved in a mat2x4f (every access and every
     // index computation serves eight slices: 2.6 s per 256^3 ART iteration on lavapipe against
@@ -278,9 +277,6 @@ export class SweepDevice implements WaveRunner {
     spw = Math.max(1, Math.min(8, spw, this.bindRows));
     spw = 2 ** Math.floor(Math.log2(spw));
     this.spw = spw;
-    // One-angle blocks sum their rays over bands in workgroup memory (sweepBandSlots values of LANES
-    // slices) when that fits; otherwise the rays are walked one by one into the storage buffer q.
-    this.qInWorkgroup = block === 1 && sweepBandSlots(geometry.cols) * 4 * this.spw <= ctx.device.limits.maxComputeWorkgroupStorageSize - 4 * SWEEP_WG;
     this.timer = new KernelTimer(ctx, 4);
   }
 
@@ -296,7 +292,7 @@ export class SweepDevice implements WaveRunner {
     const { cols, n } = geometry;
     const na = geometry.anglesDeg.length;
     const nblocks = blocks.length;
-    this.pipeline = await ctx.pipelines.getChecked({ shader: `tomo/sweep${this.spw}.wgsl`, entry: 'sweep', constants: { WG: SWEEP_WG, NORMALISE: normalise, QWG: this.qInWorkgroup ? cols : 0, KB: SWEEP_BANDS } });
+    this.pipeline = await ctx.pipelines.getChecked({ shader: `tomo/sweep${this.spw}.wgsl`, entry: 'sweep', constants: { WG: SWEEP_WG, NORMALISE: normalise, QS: sweepBandSlots(cols), KB: SWEEP_BANDS } });
     this.orderBuf = ctx.createStorage((nblocks * block + nblocks) * 4, 'tomo sweep table');
     this.rowscale = ctx.createStorage(na * cols * 4, 'tomo row scale');
     const needColscale = normalise === 1 && block > 1;
@@ -344,7 +340,7 @@ export class SweepDevice implements WaveRunner {
         slabs.push(slab);
         slab.data = ctx.createStorage(na * padded * cols * 4, 'tomo data slab');
         slab.vol = ctx.createStorage(padded * n * n * 4, 'tomo volume slab');
-        slab.q = ctx.createStorage(padded * block * cols * 4, 'tomo sweep corrections');
+        slab.q = ctx.createStorage(padded * block * sweepBandSlots(cols) * 4, 'tomo sweep band sums and corrections');
         const voxelAnglesPerBlock = padded * n * n * block;
         const limit = this.maxDispatch ?? (ctx.info.software ? Infinity : GPU_DISPATCH_VOXEL_ANGLES);
         const chunks = sweepChunks(nblocks, voxelAnglesPerBlock, limit);

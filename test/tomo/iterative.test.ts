@@ -5,7 +5,7 @@
 import { describe, expect, it } from 'vitest';
 import { allFinite, freshSeed, randomArray, relL2, testContext } from '../helpers/gpu.js';
 import { makeGeometry } from '../../src/tomo/geometry.js';
-import { reconstructIterative, sweepBandSlots, sweepOrder } from '../../src/tomo/iterative.js';
+import { reconstructIterative, sweepOrder } from '../../src/tomo/iterative.js';
 import { artRef, blockIterativeRef, projectRef, sirtRef } from '../../src/tomo/reference.js';
 import { sheppLogan3d, voxelizePhantom } from '../../src/tomo/phantom.js';
 import { ellipsoidProjectionsRef } from '../../src/tomo/reference.js';
@@ -94,12 +94,10 @@ describe('iterative reconstructions match the float64 reference', () => {
     });
   }
 
-  it('ART on a detector too wide for the band sums in workgroup memory (corrections in storage)', async () => {
+  it('ART on a wide detector (1400 columns) around a small slice, eight slices per workgroup', async () => {
     const ctx = await testContext();
     const seed = freshSeed();
     const wide = 1400;
-    // 8 slices per workgroup: the band sums of 1400 columns need more than 32 KiB of workgroup memory.
-    expect(sweepBandSlots(wide) * 4 * 8).toBeGreaterThan(ctx.device.limits.maxComputeWorkgroupStorageSize);
     const gw = makeGeometry([-50, 3, 47, 95], 8, wide, { center: 700.3, n: 20 });
     const b = randomArray(4 * 8 * wide, seed, 0, 1);
     const gpu = await reconstructIterative(ctx, { data: b, shape: [4, 8, wide] }, gw, 'art', { iterations: 2, relaxation: 0.7, slicesPerWorkgroup: 8, nonNegative: true });
