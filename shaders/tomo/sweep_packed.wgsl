@@ -107,6 +107,30 @@ fn ordinal_slot(o: u32) -> u32 {
   return s * (KB + 1u) + (o + 1u - s * KB);
 }
 
+// Positions at step 0 of the KB + 1 rays of super band sb (ordinals sb·KB − 1 .. sb·KB + KB − 1).
+fn super_positions(g: AngleGeo, sb: u32, cols: i32) -> array<f32, KB_MAX + 1u> {
+  var f0: array<f32, KB_MAX + 1u>;
+  let o0 = i32(sb * KB) - 1;
+  for (var i = 0u; i <= KB; i++) { f0[i] = ordinal_pos(g, o0 + i32(i), cols); }
+  return f0;
+}
+
+// One principal-axis step t of a super band: its rays' positions, the voxels [qa, qb) it holds
+// (clipped to the slice) and the slice offset of position 0 at that step.
+struct BandStep {
+  ft: array<f32, KB_MAX + 1u>,
+  qa: i32,
+  qb: i32,
+  at: u32,
+}
+
+fn band_step(g: AngleGeo, f0: array<f32, KB_MAX + 1u>, t: i32, n: i32, stride: vec2u) -> BandStep {
+  let ts = f32(t) * g.slope;
+  var ft: array<f32, KB_MAX + 1u>;
+  for (var i = 0u; i <= KB; i++) { ft[i] = f0[i] + ts; }
+  return BandStep(ft, max(i32(ceil(ft[0])), 0), min(i32(ceil(ft[KB])), n), u32(t) * stride.x);
+}
+
 @compute @workgroup_size(WG)
 fn sweep(@builtin(local_invocation_index) lid: u32, @builtin(workgroup_id) wid: vec3u) {
   let n = p.n;
@@ -135,29 +159,20 @@ fn sweep(@builtin(local_invocation_index) lid: u32, @builtin(workgroup_id) wid: 
       let u = e / nsb;
       let sb = e - u * nsb;
       let g = geo[order[tb + u]];
-      let o0 = i32(sb * KB) - 1;
-      var f0: array<f32, KB_MAX + 1u>;
+      let f0 = super_positions(g, sb, colsi);
       var acc: array<SV, KB_MAX + 1u>;
-      for (var i = 0u; i <= KB; i++) {
-        f0[i] = ordinal_pos(g, o0 + i32(i), colsi);
-        acc[i] = splat(0.0);
-      }
+      for (var i = 0u; i <= KB; i++) { acc[i] = splat(0.0); }
       let steps = super_steps(g, sb, ni, colsi);
       let stride = voxel_strides(g, n);
       for (var t = steps.x; t <= steps.y; t++) {
-        let ts = f32(t) * g.slope;
-        var ft: array<f32, KB_MAX + 1u>;
-        for (var i = 0u; i <= KB; i++) { ft[i] = f0[i] + ts; }
-        let qa = max(i32(ceil(ft[0])), 0);
-        let qb = min(i32(ceil(ft[KB])), ni);
-        let row = vbase + u32(t) * stride.x;
+        let st = band_step(g, f0, t, ni, stride);
         for (var sl = 0; sl < SLOTS; sl++) {
-          let qq = qa + sl;
-          if (qq >= qb) { break; }
-          let x = vol[row + u32(qq) * stride.y];
+          let qq = st.qa + sl;
+          if (qq >= st.qb) { break; }
+          let x = vol[vbase + st.at + u32(qq) * stride.y];
           let qf = f32(qq);
           for (var i = 0u; i <= KB; i++) {
-            acc[i] += max(0.0, 1.0 - abs(qf - ft[i])) * x;
+            acc[i] += max(0.0, 1.0 - abs(qf - st.ft[i])) * x;
           }
         }
       }
@@ -191,12 +206,11 @@ fn sweep(@builtin(local_invocation_index) lid: u32, @builtin(workgroup_id) wid: 
       let nsb = (cols + KB) / KB;
       for (var sb = lid; sb < nsb; sb += WG) {
         let o0 = i32(sb * KB) - 1;
-        var f0: array<f32, KB_MAX + 1u>;
+        let f0 = super_positions(g, sb, colsi);
         var cc: array<SV, KB_MAX + 1u>;
         var mm: array<f32, KB_MAX + 1u>;
         for (var i = 0u; i <= KB; i++) {
           let o = o0 + i32(i);
-          f0[i] = ordinal_pos(g, o, colsi);
           // Virtual rays (beyond the detector) carry no correction and no weight, as in voxel_bins.
           let ok = o >= 0 && o < colsi;
           let oc = u32(clamp(o, 0, colsi - 1));
@@ -207,24 +221,19 @@ fn sweep(@builtin(local_invocation_index) lid: u32, @builtin(workgroup_id) wid: 
         let steps = super_steps(g, sb, ni, colsi);
         let stride = voxel_strides(g, n);
         for (var t = steps.x; t <= steps.y; t++) {
-          let ts = f32(t) * g.slope;
-          var ft: array<f32, KB_MAX + 1u>;
-          for (var i = 0u; i <= KB; i++) { ft[i] = f0[i] + ts; }
-          let qa = max(i32(ceil(ft[0])), 0);
-          let qb = min(i32(ceil(ft[KB])), ni);
-          let rowv = u32(t) * stride.x;
+          let st = band_step(g, f0, t, ni, stride);
           for (var sl = 0; sl < SLOTS; sl++) {
-            let qq = qa + sl;
-            if (qq >= qb) { break; }
+            let qq = st.qa + sl;
+            if (qq >= st.qb) { break; }
             let qf = f32(qq);
             var upd = splat(0.0);
             var ws = 0.0;
             for (var i = 0u; i <= KB; i++) {
-              let w = max(0.0, 1.0 - abs(qf - ft[i])) * mm[i];
+              let w = max(0.0, 1.0 - abs(qf - st.ft[i])) * mm[i];
               upd += w * cc[i];
               ws += w;
             }
-            let v = rowv + u32(qq) * stride.y;
+            let v = st.at + u32(qq) * stride.y;
             var c = 1.0;
             if (NORMALISE != 0u) {
               if (nb == 1u) {
