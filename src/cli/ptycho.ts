@@ -3,7 +3,7 @@
  */
 import type { Command } from 'commander';
 import { InputError } from '../core/errors.js';
-import { GpuContext } from '../gpu/context.js';
+import { acquireDevices, parseDevices } from '../gpu/pool.js';
 import { loadPtycho, type LoadOptions } from '../ptycho/load.js';
 import { reconstructPtycho, type PtychoAlgorithm } from '../ptycho/recon.js';
 import { writePtychoResult, writePtychoCxi } from '../ptycho/output.js';
@@ -38,6 +38,8 @@ interface ReconFlags {
   objectPixelSize?: string;
   seed?: string;
   truth?: string;
+  devices?: string;
+  adapters?: string;
   output: string;
 }
 
@@ -83,6 +85,8 @@ export function registerPtycho(program: Command): void {
     .option('--object-pixel-size <m>', 'CXI: object pixel size in metres (default λz/(N·dx))')
     .option('--seed <s>', 'ePIE: seed of the random frame order', '1')
     .option('--truth <path>', 'known truth (the folder of ptycho simulate --truth, or an object .npy): object error after global phase and sub-pixel shift removal, probe error, in metrics')
+    .option('--devices <n>', "DM/RAAR: GPU devices to split the frames across, a count (on the chosen adapter) or 'all' adapters (default 1)")
+    .option('--adapters <names>', 'DM/RAAR: comma-separated adapter names, one device each (see `webrecon info`)')
     .requiredOption('-o, --output <path>', 'output folder (object.npy, probe.npy, TIFF, PNG, metrics.json), or FILE.cxi for one CXI (HDF5) file')
     .action(async (input: string, flags: ReconFlags, cmd: Command) => {
       const g = cmd.optsWithGlobals() as GlobalOptions;
@@ -116,11 +120,15 @@ export function registerPtycho(program: Command): void {
         checkTruthShape(truth, scanGeometry(pos, [h, w], 2, dataset.source).objectShape);
       }
       out.info(`${input}: ${n} frames of ${h}×${w}${dataset.mask ? `, ${dataset.mask.length - dataset.mask.reduce((a, b) => a + b, 0)} masked pixels` : ''}${flags.probeGuess || flags.probeDiameter ? `, ${flags.probeGuess ?? 'disc'} probe guess` : dataset.probe ? ', probe from file' : ', disc probe guess'}`);
-      const ctx = await GpuContext.acquire(gpuOptionsFrom(g));
+      const devices = flags.devices !== undefined ? parseDevices(flags.devices) : 1;
+      const adapters = flags.adapters ? flags.adapters.split(',').map((a) => a.trim()).filter(Boolean) : undefined;
+      const pool = await acquireDevices({ ...gpuOptionsFrom(g), devices, adapters });
+      const ctx = pool[0];
       try {
-        out.info(`device: ${ctx.info.description || ctx.info.device}${ctx.info.software ? ' (software)' : ''}`);
+        out.info(`device: ${ctx.info.description || ctx.info.device}${ctx.info.software ? ' (software)' : ''}${pool.length > 1 ? ` x ${pool.length} devices` : ''}`);
         const result = await reconstructPtycho(dataset, {
           context: ctx,
+          contexts: pool.length > 1 ? pool : undefined,
           algorithm,
           iterations,
           probeUpdateStart,
@@ -158,11 +166,11 @@ export function registerPtycho(program: Command): void {
         }
         const med = [...result.iterationSeconds].sort((a, b) => a - b)[Math.floor(result.iterationSeconds.length / 2)];
         out.summary(
-          { input, output: flags.output, files, algorithm, iterations, fourierError: { first: result.errors[0], last: result.errors[result.errors.length - 1] }, medianIterationSeconds: med, totalSeconds: result.totalSeconds, objectShape: result.geometry.objectShape, firstViewOffset: result.geometry.offset, device: result.device, ...(truthErr ? { truth: truthErr } : {}) },
+          { input, output: flags.output, files, algorithm, iterations, fourierError: { first: result.errors[0], last: result.errors[result.errors.length - 1] }, medianIterationSeconds: med, totalSeconds: result.totalSeconds, objectShape: result.geometry.objectShape, firstViewOffset: result.geometry.offset, device: result.device, devices: result.devices ?? 1, ...(result.reductionBytesPerIteration !== undefined ? { reductionBytesPerIteration: result.reductionBytesPerIteration } : {}), ...(result.droppedDevices?.length ? { droppedDevices: result.droppedDevices } : {}), ...(truthErr ? { truth: truthErr } : {}) },
           `${algorithm}: Fourier error ${result.errors[0].toExponential(3)} → ${result.errors[result.errors.length - 1].toExponential(3)} (${(result.errors[0] / result.errors[result.errors.length - 1]).toFixed(1)}×) in ${iterations} iterations, ${med.toFixed(3)} s/iteration; object ${result.geometry.objectShape.join('×')} written to ${flags.output}${cxiOut ? '' : '/'}`,
         );
       } finally {
-        ctx.destroy();
+        for (const c of pool) c.destroy();
       }
     });
 
