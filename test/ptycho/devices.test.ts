@@ -2,7 +2,8 @@
  * Ptychography across several devices (src/ptycho/distributed.ts, partition.ts): the all-reduce
  * kernels against float64 references on fresh random inputs; 1 device bit-identical to the
  * single-device engine; 2 and 3 devices within 1e-5 of 1 device, with bit-identical shared pixels
- * on every device and bit-identical runs; the bytes the reduction moves; a device lost mid-run.
+ * on every device and bit-identical runs; the bytes the reduction moves; a device lost mid-run;
+ * the real Siemens star; `webrecon ptycho recon --devices`.
  */
 import { afterAll, describe, expect, it } from 'vitest';
 import { acquireDevices } from '../../src/gpu/pool.js';
@@ -13,6 +14,8 @@ import { reconstructPtycho } from '../../src/ptycho/recon.js';
 import { DistributedDm, runDistributedDm, scanPartitions } from '../../src/ptycho/distributed.js';
 import { overlapOffsets, type PixelRect } from '../../src/ptycho/partition.js';
 import { loadPtycho } from '../../src/ptycho/load.js';
+import { readNpy } from '../../src/io/npy.js';
+import { jsonLines, runCli, show, tempDir } from '../cli/cli.js';
 import { join } from 'node:path';
 import { allFinite, freshSeed, randomArray, relL2, rng, testContext } from '../helpers/gpu.js';
 
@@ -363,4 +366,26 @@ describe('the real Siemens star (516 frames of 128², sub-pixel) on 1 and 2 devi
     expect(ep).toBeLessThan(1e-5);
     r2.errors.forEach((e, i) => expect(Math.abs(e - r1.errors[i]) / r1.errors[i]).toBeLessThan(1e-5));
   });
+});
+
+describe('webrecon ptycho recon --devices / --adapters', () => {
+  it('--devices 2 gives the in-process 2-device result (bit-identical object) and reports the devices and bytes; ePIE with --devices 2 is exit code 2; a bad count is exit code 2', async () => {
+    const dir = tempDir('webrecon-ptycho-devices-');
+    const data = join(dir, 'sim'), out = join(dir, 'out');
+    expect((await runCli(['ptycho', 'simulate', '--frame', '32', '--positions', '30', '--photons', '1e6', '-o', data])).code).toBe(0);
+    const r = await runCli(['--json', 'ptycho', 'recon', data, '-n', '3', '--devices', '2', '-o', out]);
+    expect(r.code, show(r)).toBe(0);
+    const summary = jsonLines(r.stdout).find((l) => l.type === 'summary')!;
+    expect(summary.devices).toBe(2);
+    expect(summary.reductionBytesPerIteration as number).toBeGreaterThan(0);
+    const viaApi = await reconstructPtycho(await loadPtycho(data), { iterations: 3, contexts: await pool(2) });
+    const obj = await readNpy(join(out, 'object.npy'));
+    expect(same(Float32Array.from(obj.data as Float32Array), viaApi.object.data)).toBe(true);
+    const a = await runCli(['ptycho', 'recon', data, '-a', 'epie', '-n', '1', '--devices', '2', '-o', join(dir, 'x')]);
+    expect(a.code, show(a)).toBe(2);
+    expect(a.stderr).toMatch(/ePIE runs on one device/);
+    const b = await runCli(['ptycho', 'recon', data, '--devices', 'two', '-o', join(dir, 'y')]);
+    expect(b.code, show(b)).toBe(2);
+    expect(b.stderr).toContain('--devices');
+  }, 240_000);
 });
