@@ -369,8 +369,8 @@ describe('the real Siemens star (516 frames of 128², sub-pixel) on 1 and 2 devi
 });
 
 describe('webrecon ptycho recon --devices / --adapters', () => {
+  const dir = tempDir('webrecon-ptycho-devices-');
   it('--devices 2 gives the in-process 2-device result (bit-identical object) and reports the devices and bytes; ePIE with --devices 2 is exit code 2; a bad count is exit code 2', async () => {
-    const dir = tempDir('webrecon-ptycho-devices-');
     const data = join(dir, 'sim'), out = join(dir, 'out');
     expect((await runCli(['ptycho', 'simulate', '--frame', '32', '--positions', '30', '--photons', '1e6', '-o', data])).code).toBe(0);
     const r = await runCli(['--json', 'ptycho', 'recon', data, '-n', '3', '--devices', '2', '-o', out]);
