@@ -3,7 +3,8 @@
  */
 import type { Command } from 'commander';
 import { InputError } from '../core/errors.js';
-import { acquireDevices, parseDevices } from '../gpu/pool.js';
+import type { GpuContext } from '../gpu/context.js';
+import { acquireDevices, closeDevices, deviceInfo, isWorkerDevice, parseDeviceEnv, parseDevices } from '../gpu/pool.js';
 import { loadPtycho, type LoadOptions } from '../ptycho/load.js';
 import { reconstructPtycho, type PtychoAlgorithm } from '../ptycho/recon.js';
 import { writePtychoResult, writePtychoCxi } from '../ptycho/output.js';
@@ -40,6 +41,8 @@ interface ReconFlags {
   truth?: string;
   devices?: string;
   adapters?: string;
+  processPerDevice?: boolean;
+  deviceEnv?: string[];
   output: string;
 }
 
@@ -87,6 +90,8 @@ export function registerPtycho(program: Command): void {
     .option('--truth <path>', 'known truth (the folder of ptycho simulate --truth, or an object .npy): object error after global phase and sub-pixel shift removal, probe error, in metrics')
     .option('--devices <n>', "DM/RAAR: GPU devices to split the frames across, a count (on the chosen adapter) or 'all' adapters (default 1)")
     .option('--adapters <names>', 'DM/RAAR: comma-separated adapter names, one device each (see `webrecon info`)')
+    .option('--process-per-device', 'DM/RAAR: open each device of --devices/--adapters in its own worker process')
+    .option('--device-env <NAME=value,...>', 'DM/RAAR: add one device in its own worker process with these environment variables (repeat for more; see the README)', (v: string, prev: string[] = []) => [...prev, v])
     .requiredOption('-o, --output <path>', 'output folder (object.npy, probe.npy, TIFF, PNG, metrics.json), or FILE.cxi for one CXI (HDF5) file')
     .action(async (input: string, flags: ReconFlags, cmd: Command) => {
       const g = cmd.optsWithGlobals() as GlobalOptions;
@@ -120,15 +125,21 @@ export function registerPtycho(program: Command): void {
         checkTruthShape(truth, scanGeometry(pos, [h, w], 2, dataset.source).objectShape);
       }
       out.info(`${input}: ${n} frames of ${h}×${w}${dataset.mask ? `, ${dataset.mask.length - dataset.mask.reduce((a, b) => a + b, 0)} masked pixels` : ''}${flags.probeGuess || flags.probeDiameter ? `, ${flags.probeGuess ?? 'disc'} probe guess` : dataset.probe ? ', probe from file' : ', disc probe guess'}`);
-      const devices = flags.devices !== undefined ? parseDevices(flags.devices) : 1;
+      const workers = (flags.deviceEnv ?? []).map((v) => ({ env: parseDeviceEnv(v) }));
+      const devices = flags.devices !== undefined ? parseDevices(flags.devices) : workers.length > 0 ? undefined : 1;
       const adapters = flags.adapters ? flags.adapters.split(',').map((a) => a.trim()).filter(Boolean) : undefined;
-      const pool = await acquireDevices({ ...gpuOptionsFrom(g), devices, adapters });
-      const ctx = pool[0];
+      if (algorithm === 'epie' && (flags.processPerDevice || workers.length > 0)) {
+        throw new InputError('ePIE runs on one device in this process; --process-per-device and --device-env are for --algorithm dm or raar', flags.processPerDevice ? '--process-per-device' : '--device-env');
+      }
+      const pool = await acquireDevices({ ...gpuOptionsFrom(g), devices, adapters, processPerDevice: flags.processPerDevice, workers });
+      const first = deviceInfo(pool[0]);
+      const inProcess = pool.find((d): d is GpuContext => !isWorkerDevice(d));
       try {
-        out.info(`device: ${ctx.info.description || ctx.info.device}${ctx.info.software ? ' (software)' : ''}${pool.length > 1 ? ` x ${pool.length} devices` : ''}`);
+        const workerCount = pool.filter(isWorkerDevice).length;
+        out.info(`device: ${first.description || first.device}${first.software ? ' (software)' : ''}${pool.length > 1 ? ` x ${pool.length} devices` : ''}${workerCount ? ` (${workerCount} in worker processes)` : ''}`);
         const result = await reconstructPtycho(dataset, {
-          context: ctx,
-          contexts: pool.length > 1 ? pool : undefined,
+          context: inProcess,
+          contexts: pool.length > 1 || workerCount > 0 ? pool : undefined,
           algorithm,
           iterations,
           probeUpdateStart,
@@ -170,7 +181,7 @@ export function registerPtycho(program: Command): void {
           `${algorithm}: Fourier error ${result.errors[0].toExponential(3)} → ${result.errors[result.errors.length - 1].toExponential(3)} (${(result.errors[0] / result.errors[result.errors.length - 1]).toFixed(1)}×) in ${iterations} iterations, ${med.toFixed(3)} s/iteration; object ${result.geometry.objectShape.join('×')} written to ${flags.output}${cxiOut ? '' : '/'}`,
         );
       } finally {
-        for (const c of pool) c.destroy();
+        await closeDevices(pool);
       }
     });
 

@@ -19,7 +19,8 @@
  * {@link runDistributedDm} then restarts the reconstruction from the beginning on the remaining
  * devices (never continuing from a state that lost a device's exit waves).
  */
-import type { GpuContext } from '../gpu/context.js';
+import { deviceInfo, isWorkerDevice, type PoolDevice } from '../gpu/pool.js';
+import { RemoteDmPartition } from '../gpu/worker/ptycho-client.js';
 import { GpuError, InputError } from '../core/errors.js';
 import type { ComplexArray } from '../core/array.js';
 import { secondsSince, type ProgressCallback } from '../core/progress.js';
@@ -27,6 +28,9 @@ import { type PtychoDataset, validateDataset } from './dataset.js';
 import { type DmEngineOptions, dmCoefficients, type DmCoefficients, hasFractions, initialProbeModes, resolvePowerBound } from './engine.js';
 import { DmPartition, type DmPartitionSpec, type PixelRect, overlapOffsets } from './partition.js';
 import { scanGeometry, type ScanGeometry } from './scan.js';
+
+/** A device's share of the reconstruction, in this process or in a worker process. */
+type Partition = DmPartition | RemoteDmPartition;
 
 /** One device's share: its frames and its window of the global object. */
 export interface PartitionLayout {
@@ -143,7 +147,7 @@ export class DistributedDm {
   private iterationCount = 0;
 
   private constructor(
-    private readonly partitions: DmPartition[],
+    private readonly partitions: Partition[],
     init: { geometry: ScanGeometry; n: number; h: number; w: number; modes: number; coefficients: DmCoefficients; inner: number; exact: boolean; inertia: { object: number; probe: number }; layouts: PartitionLayout[]; overlaps: Array<Array<PixelRect | null>>; object: Float32Array },
   ) {
     this.geometry = init.geometry;
@@ -166,13 +170,17 @@ export class DistributedDm {
     return this.partitions.length;
   }
 
-  /** The contexts in use, in reduction order. */
-  get contexts(): GpuContext[] {
+  /** The devices in use (in-process contexts or worker processes), in reduction order. */
+  get contexts(): PoolDevice[] {
     return this.partitions.map((p) => p.ctx);
   }
 
-  /** Splits the scan over `contexts` (in order: the reduction order) and sets every device up. */
-  static async create(contexts: GpuContext[], dataset: PtychoDataset, options: DistributedDmOptions = {}): Promise<DistributedDm> {
+  /**
+   * Splits the scan over `contexts` (in order: the reduction order) and sets every device up: an
+   * in-process device gets a DmPartition, a worker-process device (src/gpu/pool.ts) the same
+   * partition in its process (RemoteDmPartition), computing the same numbers.
+   */
+  static async create(contexts: PoolDevice[], dataset: PtychoDataset, options: DistributedDmOptions = {}): Promise<DistributedDm> {
     if (contexts.length < 1) throw new InputError('no GPU device given for the reconstruction');
     validateDataset(dataset);
     const modes = options.modes ?? 1;
@@ -242,7 +250,10 @@ export class DistributedDm {
         source: dataset.source,
       };
     });
-    const settled = await Promise.allSettled(specs.map((s, d) => DmPartition.create(contexts[d], s)));
+    const settled = await Promise.allSettled(specs.map((s, d): Promise<Partition> => {
+      const dev = contexts[d];
+      return isWorkerDevice(dev) ? RemoteDmPartition.create(dev, s) : DmPartition.create(dev, s);
+    }));
     const made = settled.flatMap((r) => (r.status === 'fulfilled' ? [r.value] : []));
     const failed = settled.findIndex((r) => r.status === 'rejected');
     if (failed >= 0) {
@@ -258,7 +269,7 @@ export class DistributedDm {
   }
 
   /** Runs `f` on every partition at once; a failure names its device (the first by index). */
-  private async all<T>(what: string, f: (p: DmPartition) => Promise<T>): Promise<T[]> {
+  private async all<T>(what: string, f: (p: Partition) => Promise<T>): Promise<T[]> {
     const settled = await Promise.allSettled(this.partitions.map(f));
     const failed = settled.findIndex((r) => r.status === 'rejected');
     if (failed >= 0) throw await annotate((settled[failed] as PromiseRejectedResult).reason, failed, this.partitions[failed].ctx, `${what} of iteration ${this.iterationCount + 1}`);
@@ -380,13 +391,16 @@ export class DeviceFailure extends GpuError {
  * its `lost` promise settling, which can come just after a rejected read-back) becomes a
  * DeviceFailure naming it; anything else (bad input, a validation error: a bug) passes through.
  */
-async function annotate(err: unknown, index: number, ctx: GpuContext, what: string): Promise<unknown> {
+async function annotate(err: unknown, index: number, ctx: PoolDevice, what: string): Promise<unknown> {
   if (err instanceof InputError) return err;
   const kind = err instanceof GpuError ? err.kind : undefined;
+  // A worker process's failures already arrive as 'device-lost' (its process exited) or as the
+  // GpuError its device raised; an in-process device may also show it through its `lost` promise.
   const failed = kind === 'device-lost' || kind === 'out-of-memory' || kind === 'internal' ||
-    (await Promise.race([ctx.device.lost.then(() => true), new Promise<boolean>((r) => setTimeout(() => r(false), 250))]));
+    (!isWorkerDevice(ctx) && (await Promise.race([ctx.device.lost.then(() => true), new Promise<boolean>((r) => setTimeout(() => r(false), 250))])));
   if (!failed) return err;
-  const name = ctx.info.description || ctx.info.device;
+  const info = deviceInfo(ctx);
+  const name = info.description || info.device;
   return new DeviceFailure(index, `device ${index + 1} (${name}) failed during ${what}: ${(err as Error)?.message ?? String(err)}`, err);
 }
 
@@ -414,7 +428,7 @@ export interface DistributedRun {
  * start again from iteration 1 with `metrics.restart`); with none left, the device's error is
  * thrown. A result never mixes the states of failed and surviving devices.
  */
-export async function runDistributedDm(contexts: GpuContext[], dataset: PtychoDataset, options: DistributedDmOptions & { iterations: number; probeStart: number; onProgress?: ProgressCallback; stage?: string }): Promise<DistributedRun> {
+export async function runDistributedDm(contexts: PoolDevice[], dataset: PtychoDataset, options: DistributedDmOptions & { iterations: number; probeStart: number; onProgress?: ProgressCallback; stage?: string }): Promise<DistributedRun> {
   let pool = [...contexts];
   const dropped: string[] = [];
   for (;;) {
@@ -450,7 +464,7 @@ export async function runDistributedDm(contexts: GpuContext[], dataset: PtychoDa
         droppedDevices: dropped,
         reductionBytesPerIteration: run.lastIterationBytes,
         reductionBytes: { ...run.bytes },
-        deviceNames: run.contexts.map((c) => c.info.description || c.info.device),
+        deviceNames: run.contexts.map((c) => deviceInfo(c).description || deviceInfo(c).device),
       };
     } catch (err) {
       if (!(err instanceof DeviceFailure)) throw err;
@@ -459,7 +473,7 @@ export async function runDistributedDm(contexts: GpuContext[], dataset: PtychoDa
         throw new DeviceFailure(err.device, `every GPU device failed: ${err.message} (dropped before: ${dropped.join('; ')})`, err);
       }
       const bad = pool[err.device];
-      dropped.push(`${bad.info.description || bad.info.device}: ${err.message}`);
+      dropped.push(`${deviceInfo(bad).description || deviceInfo(bad).device}: ${err.message}`);
       pool = pool.filter((_, i) => i !== err.device);
     } finally {
       run?.destroy();

@@ -6,7 +6,7 @@
  *   await writePtychoResult('out', result);
  */
 import { GpuContext, type GpuOptions } from '../gpu/context.js';
-import { acquireDevices } from '../gpu/pool.js';
+import { acquireDevices, closeDevices, isWorkerDevice, type PoolDevice, type WorkerSpec } from '../gpu/pool.js';
 import { InputError } from '../core/errors.js';
 import type { ComplexArray } from '../core/array.js';
 import { secondsSince, type ProgressCallback } from '../core/progress.js';
@@ -34,13 +34,19 @@ export interface PtychoReconOptions extends Omit<DmEngineOptions, 'variant'>, Om
   /**
    * Several GPUs (DM and RAAR; ePIE runs on one): the frames are split into spatially compact groups (stripes or blocks), one per
    * device, with an all-reduce of the overlap sums (src/ptycho/distributed.ts). Takes precedence
-   * over `context`; the caller keeps ownership. One context runs the single-device engine.
+   * over `context`; the caller keeps ownership. One in-process context runs the single-device
+   * engine; devices in worker processes (acquireDevices with `workers` or `processPerDevice`)
+   * host their partitions there, with the same result.
    */
-  contexts?: GpuContext[];
+  contexts?: PoolDevice[];
   /** Devices to open when neither `context` nor `contexts` is given (as tomography's pool: a count or 'all'). */
   devices?: number | 'all';
   /** Adapter names, one device each, when neither `context` nor `contexts` is given. */
   adapters?: string[];
+  /** With `devices`/`adapters`: open each device in its own worker process. */
+  processPerDevice?: boolean;
+  /** Extra devices, each in a worker process with these environment variables (one GPU per process; see the README). */
+  workers?: WorkerSpec[];
   /** Extra pixels of each device's object window beyond its frames (default: the scan margin). */
   windowMargin?: number;
   /** Adapter selection when no context is given. */
@@ -81,10 +87,14 @@ export async function reconstructPtycho(dataset: PtychoDataset, options: PtychoR
   const iterations = options.iterations ?? 50;
   if (!Number.isInteger(iterations) || iterations < 1) throw new InputError(`iterations must be a positive integer, got ${iterations}`, '--iterations');
   const probeStart = options.probeUpdateStart ?? 1;
-  const many = options.contexts ?? (!options.context && ((options.devices !== undefined && options.devices !== 1) || (options.adapters?.length ?? 0) > 1) ? await acquireDevices({ ...options.gpu, devices: options.devices, adapters: options.adapters }) : undefined);
-  if (many && many.length > 1) {
+  const wantsPool = (options.devices !== undefined && options.devices !== 1) || (options.adapters?.length ?? 0) > 1 || options.processPerDevice === true || (options.workers?.length ?? 0) > 0;
+  const many = options.contexts ?? (!options.context && wantsPool ? await acquireDevices({ ...options.gpu, devices: options.devices, adapters: options.adapters, processPerDevice: options.processPerDevice, workers: options.workers }) : undefined);
+  if (many && (many.length > 1 || isWorkerDevice(many[0]))) {
     try {
-      if (algorithm === 'epie') throw new InputError(`ePIE runs on one device (its sequential frame updates do not split across devices); got ${many.length} devices: use --devices 1, or --algorithm dm or raar`, '--devices');
+      if (algorithm === 'epie') {
+        const why = many.length > 1 ? `got ${many.length} devices: use --devices 1, or --algorithm dm or raar` : 'and in this process: leave out --process-per-device/--device-env, or use --algorithm dm or raar';
+        throw new InputError(`ePIE runs on one device (its sequential frame updates do not split across devices) ${why}`, many.length > 1 ? '--devices' : '--process-per-device');
+      }
       const r = await runDistributedDm(many, dataset, { ...options, variant: algorithm, iterations, probeStart, onProgress: options.onProgress, stage: algorithm });
       const { onProgress: _p, context: _c, contexts: _cs, initialObject: _o, ...plain } = options;
       return {
@@ -102,10 +112,10 @@ export async function reconstructPtycho(dataset: PtychoDataset, options: PtychoR
         options: { ...plain, algorithm, iterations, probeUpdateStart: probeStart },
       };
     } finally {
-      if (!options.contexts) for (const c of many) c.destroy();
+      if (!options.contexts) await closeDevices(many);
     }
   }
-  const ctx = many?.[0] ?? options.context ?? (await GpuContext.acquire(options.gpu ?? {}));
+  const ctx = (many?.[0] as GpuContext | undefined) ?? options.context ?? (await GpuContext.acquire(options.gpu ?? {}));
   const engine = algorithm === 'epie' ? await EpieEngine.create(ctx, dataset, options) : await DmEngine.create(ctx, dataset, { ...options, variant: algorithm });
   try {
     const errors: number[] = [];
