@@ -128,9 +128,6 @@ export function registerPtycho(program: Command): void {
       const workers = (flags.deviceEnv ?? []).map((v) => ({ env: parseDeviceEnv(v) }));
       const devices = flags.devices !== undefined ? parseDevices(flags.devices) : workers.length > 0 ? undefined : 1;
       const adapters = flags.adapters ? flags.adapters.split(',').map((a) => a.trim()).filter(Boolean) : undefined;
-      if (algorithm === 'epie' && (flags.processPerDevice || workers.length > 0)) {
-        throw new InputError('ePIE runs on one device in this process; --process-per-device and --device-env are for --algorithm dm or raar', flags.processPerDevice ? '--process-per-device' : '--device-env');
-      }
       const pool = await acquireDevices({ ...gpuOptionsFrom(g), devices, adapters, processPerDevice: flags.processPerDevice, workers });
       const first = deviceInfo(pool[0]);
       const inProcess = pool.find((d): d is GpuContext => !isWorkerDevice(d));
@@ -158,6 +155,7 @@ export function registerPtycho(program: Command): void {
             else process.stderr.write(`${ev.stage} ${String(ev.iteration).padStart(String(ev.of).length)}/${ev.of}  Fourier error ${ev.residual?.toExponential(4)}  ${ev.seconds.toFixed(1)} s\n`);
           },
         });
+        if (result.note) out.info(result.note);
         let truthErr: TruthMetrics | undefined;
         const extra: Record<string, unknown> = { input };
         if (truth) {
@@ -177,7 +175,7 @@ export function registerPtycho(program: Command): void {
         }
         const med = [...result.iterationSeconds].sort((a, b) => a - b)[Math.floor(result.iterationSeconds.length / 2)];
         out.summary(
-          { input, output: flags.output, files, algorithm, iterations, fourierError: { first: result.errors[0], last: result.errors[result.errors.length - 1] }, medianIterationSeconds: med, totalSeconds: result.totalSeconds, objectShape: result.geometry.objectShape, firstViewOffset: result.geometry.offset, device: result.device, devices: result.devices ?? 1, ...(result.reductionBytesPerIteration !== undefined ? { reductionBytesPerIteration: result.reductionBytesPerIteration } : {}), ...(result.droppedDevices?.length ? { droppedDevices: result.droppedDevices } : {}), ...(truthErr ? { truth: truthErr } : {}) },
+          { input, output: flags.output, files, algorithm, iterations, fourierError: { first: result.errors[0], last: result.errors[result.errors.length - 1] }, medianIterationSeconds: med, totalSeconds: result.totalSeconds, objectShape: result.geometry.objectShape, firstViewOffset: result.geometry.offset, device: result.device, devices: result.devices ?? 1, ...(result.reductionBytesPerIteration !== undefined ? { reductionBytesPerIteration: result.reductionBytesPerIteration } : {}), ...(result.droppedDevices?.length ? { droppedDevices: result.droppedDevices } : {}), ...(result.note ? { note: result.note } : {}), ...(truthErr ? { truth: truthErr } : {}) },
           `${algorithm}: Fourier error ${result.errors[0].toExponential(3)} → ${result.errors[result.errors.length - 1].toExponential(3)} (${(result.errors[0] / result.errors[result.errors.length - 1]).toFixed(1)}×) in ${iterations} iterations, ${med.toFixed(3)} s/iteration; object ${result.geometry.objectShape.join('×')} written to ${flags.output}${cxiOut ? '' : '/'}`,
         );
       } finally {

@@ -75,6 +75,8 @@ export interface PtychoResult {
   /** Several devices: bytes the overlap all-reduce moved in the last iteration, and devices dropped after failing mid-run. */
   reductionBytesPerIteration?: number;
   droppedDevices?: string[];
+  /** How it ran, when that differs from what was asked (ePIE given several devices runs on one). */
+  note?: string;
   /** Options as used (without callbacks). */
   options: Record<string, unknown>;
 }
@@ -89,12 +91,9 @@ export async function reconstructPtycho(dataset: PtychoDataset, options: PtychoR
   const probeStart = options.probeUpdateStart ?? 1;
   const wantsPool = (options.devices !== undefined && options.devices !== 1) || (options.adapters?.length ?? 0) > 1 || options.processPerDevice === true || (options.workers?.length ?? 0) > 0;
   const many = options.contexts ?? (!options.context && wantsPool ? await acquireDevices({ ...options.gpu, devices: options.devices, adapters: options.adapters, processPerDevice: options.processPerDevice, workers: options.workers }) : undefined);
-  if (many && (many.length > 1 || isWorkerDevice(many[0]))) {
+  const pooled = many !== undefined && (many.length > 1 || isWorkerDevice(many[0]));
+  if (pooled && algorithm !== 'epie') {
     try {
-      if (algorithm === 'epie') {
-        const why = many.length > 1 ? `got ${many.length} devices: use --devices 1, or --algorithm dm or raar` : 'and in this process: leave out --process-per-device/--device-env, or use --algorithm dm or raar';
-        throw new InputError(`ePIE runs on one device (its sequential frame updates do not split across devices) ${why}`, many.length > 1 ? '--devices' : '--process-per-device');
-      }
       const r = await runDistributedDm(many, dataset, { ...options, variant: algorithm, iterations, probeStart, onProgress: options.onProgress, stage: algorithm });
       const { onProgress: _p, context: _c, contexts: _cs, initialObject: _o, ...plain } = options;
       return {
@@ -115,9 +114,23 @@ export async function reconstructPtycho(dataset: PtychoDataset, options: PtychoR
       if (!options.contexts) await closeDevices(many);
     }
   }
-  const ctx = (many?.[0] as GpuContext | undefined) ?? options.context ?? (await GpuContext.acquire(options.gpu ?? {}));
-  const engine = algorithm === 'epie' ? await EpieEngine.create(ctx, dataset, options) : await DmEngine.create(ctx, dataset, { ...options, variant: algorithm });
+  // ePIE updates the object frame after frame, so it does not split: given a pool, it runs on the
+  // pool's first in-process device (the same result as on that device alone) and says so.
+  let single = many?.[0] as GpuContext | undefined;
+  let note: string | undefined;
+  if (pooled) {
+    const local = many.find((d): d is GpuContext => !isWorkerDevice(d));
+    if (!local) {
+      if (!options.contexts) await closeDevices(many);
+      throw new InputError('ePIE runs on one device in this process (its frame-by-frame updates do not split across devices), and every device given is a worker process: leave out --process-per-device/--device-env, or use --algorithm dm or raar', '--process-per-device');
+    }
+    single = local;
+    note = `ePIE updates the object frame by frame, so it ran on one device (${local.info.description || local.info.device}) of the ${many.length} given`;
+  }
+  const ctx = single ?? options.context ?? (await GpuContext.acquire(options.gpu ?? {}));
+  let engine: EpieEngine | DmEngine | undefined;
   try {
+    engine = algorithm === 'epie' ? await EpieEngine.create(ctx, dataset, options) : await DmEngine.create(ctx, dataset, { ...options, variant: algorithm });
     const errors: number[] = [];
     const iterationSeconds: number[] = [];
     const tIter = performance.now();
@@ -141,10 +154,14 @@ export async function reconstructPtycho(dataset: PtychoDataset, options: PtychoR
       totalSeconds: secondsSince(t0),
       device: ctx.info.description || ctx.info.device,
       devices: 1,
+      ...(note ? { note } : {}),
       options: { ...plain, algorithm, iterations, probeUpdateStart: probeStart },
     };
   } finally {
-    engine.destroy();
-    if (!options.context && !options.contexts) ctx.destroy();
+    engine?.destroy();
+    if (!options.contexts) {
+      if (many) await closeDevices(many);
+      else if (!options.context) ctx.destroy();
+    }
   }
 }
