@@ -3,6 +3,7 @@
 // by rectangle (the table of reduce_object.wgsl, by device index), row-major, three floats per
 // pixel (num.re, num.im, den). Only these overlaps travel between devices, never whole windows.
 //#include "common/index.wgsl"
+//#include "ptycho/overlap_rect.wgsl"
 
 struct Params {
   cols: u32,   // window cols
@@ -11,16 +12,6 @@ struct Params {
   _pad0: u32,
 }
 
-struct Rect {
-  y0: u32,
-  x0: u32,
-  h: u32,
-  w: u32,
-  offset: u32,
-  _p0: u32,
-  _p1: u32,
-  _p2: u32,
-}
 
 @group(0) @binding(0) var<uniform> p: Params;
 @group(0) @binding(1) var<storage, read> num: array<vec2f>;

@@ -12,6 +12,7 @@
 // shared pixels come out bit-identical on all devices.
 //#include "common/index.wgsl"
 //#include "ptycho/finalize.wgsl"
+//#include "ptycho/overlap_rect.wgsl"
 
 struct Params {
   rows: u32,     // window rows
@@ -22,19 +23,6 @@ struct Params {
   amp_max: f32,  // amplitude clip (0 = off)
   _pad0: u32,
   _pad1: u32,
-}
-
-// The overlap of this window with device e's window, in this window's coordinates; `offset` in
-// pixels into `imports` (and into this device's export, pack_overlap.wgsl). h = 0: no overlap.
-struct Rect {
-  y0: u32,
-  x0: u32,
-  h: u32,
-  w: u32,
-  offset: u32,
-  _p0: u32,
-  _p1: u32,
-  _p2: u32,
 }
 
 @group(0) @binding(0) var<uniform> p: Params;

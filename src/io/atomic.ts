@@ -123,7 +123,7 @@ export async function writeFileAtomic(path: string, content: AtomicContent, opti
 }
 
 /** fsync a folder so the rename itself is durable (ignored where the platform does not allow it). */
-async function syncFolder(dir: string): Promise<void> {
+export async function syncFolder(dir: string): Promise<void> {
   try {
     const h = await open(dir, 'r');
     try {

@@ -15,7 +15,7 @@
 import { open as openFd, mkdir, stat, access, rename, unlink } from 'node:fs/promises';
 import { constants as fsConstants } from 'node:fs';
 import { resolve, dirname } from 'node:path';
-import { temporaryNameFor } from './atomic.js';
+import { syncFolder, temporaryNameFor } from './atomic.js';
 import { InputError } from '../core/errors.js';
 import type { Volume } from '../core/array.js';
 import type { NpyArray, NpyData } from './npy.js';
@@ -678,14 +678,5 @@ export async function writeHdf5Atomic(path: string, build: (w: Hdf5Writer) => vo
     if ((e as NodeJS.ErrnoException).code === 'ENOSPC') throw new InputError('cannot write: no space left on the device', path, { cause: e });
     throw e;
   }
-  try {
-    const dh = await openFd(dir, 'r');
-    try {
-      await dh.sync();
-    } finally {
-      await dh.close();
-    }
-  } catch {
-    /* durability of the rename is best effort */
-  }
+  await syncFolder(dir);
 }
