@@ -422,18 +422,27 @@ export class DmEngine {
    */
   encodeExitWaves(enc: GPUCommandEncoder): void {
     if (this.destroyed) throw new Error('DmEngine used after destroy()');
-    if (!this.started) {
-      const p0 = enc.beginComputePass({ label: 'dm start' });
-      this.encodeExitModel(p0);
-      p0.end();
-      enc.copyBufferToBuffer(this.x, 0, this.psi, 0, this.x.size);
-      this.started = true;
-    }
+    this.encodeStart(enc);
     const pass = enc.beginComputePass({ label: 'dm exit waves' });
+    this.encodeExitWaveStages(pass);
+    pass.end();
+  }
+
+  /** Ψ = F(P·S_j O) to start from, once, before the first iteration (its own pass and a copy). */
+  private encodeStart(enc: GPUCommandEncoder): void {
+    if (this.started) return;
+    const p0 = enc.beginComputePass({ label: 'dm start' });
+    this.encodeExitModel(p0);
+    p0.end();
+    enc.copyBufferToBuffer(this.x, 0, this.psi, 0, this.x.size);
+    this.started = true;
+  }
+
+  /** X = F(P·S_j O), the Fourier update, then x ← F⁻¹x: ψ' (closed form) or D = ψ' − P·S_j O (residual form). */
+  private encodeExitWaveStages(pass: GPUComputePassEncoder): void {
     this.encodeExitModel(pass);
     this.encodeFourier(pass);
     this.plan.encode(pass, this.x, 'inverse');
-    pass.end();
   }
 
   /**
@@ -445,18 +454,9 @@ export class DmEngine {
     if (this.partial) throw new Error('this DmEngine is one partition of a multi-device run: DmPartition drives it');
     const ctx = this.ctx;
     const enc = ctx.device.createCommandEncoder({ label: 'dm iteration' });
-    if (!this.started) {
-      // Ψ = F(P·O_j) to start from.
-      const p0 = enc.beginComputePass({ label: 'dm start' });
-      this.encodeExitModel(p0);
-      p0.end();
-      enc.copyBufferToBuffer(this.x, 0, this.psi, 0, this.x.size);
-      this.started = true;
-    }
+    this.encodeStart(enc);
     let pass = enc.beginComputePass({ label: 'dm iteration' });
-    this.encodeExitModel(pass);
-    this.encodeFourier(pass);
-    this.plan.encode(pass, this.x, 'inverse');
+    this.encodeExitWaveStages(pass);
     // x now holds ψ' (closed form) or D = ψ' − P·S_j O (residual form).
     const inner = updateProbe || this.exactOverlap ? this.innerIterations : 1;
     for (let k = 0; k < inner; k++) {
