@@ -22,7 +22,7 @@ import { writeFileAtomic } from '../src/io/atomic.js';
 import { writeVolume } from '../src/io/volume.js';
 import { loadProjections } from '../src/tomo/input.js';
 import { makeGeometry, type TomoGeometry } from '../src/tomo/geometry.js';
-import { reconstructIterative } from '../src/tomo/iterative.js';
+import { defaultSlicesPerWorkgroup, reconstructIterative } from '../src/tomo/iterative.js';
 import { reconstructFbp } from '../src/tomo/fbp.js';
 import { simulateTiltSeries } from '../src/tomo/simulate.js';
 import { relativeError, relativeL2 } from '../src/tomo/metrics.js';
@@ -215,14 +215,16 @@ export async function runBench(options: BenchOptions, log: (line: string) => voi
     // few slices of the same size n (the kernels are specialised on n, not on the slice count).
     {
       const t = performance.now();
-      const wr = Math.min(rows, 4);
+      const wr = Math.min(rows, 8);
       const wg = makeGeometry(anglesDeg, wr, cols, {});
       const wp: Volume = { data: new Float32Array(na * wr * cols), shape: [na, wr, cols] };
       for (let a = 0; a < na; a++) wp.data.set(projections.data.subarray(a * rows * cols, a * rows * cols + wr * cols), a * wr * cols);
       const algorithms = new Set(options.only.map((w) => WORKLOADS[w].algorithm));
+      // The sweep kernel is also specialised on the slices per workgroup, which follows the row count.
+      const slicesPerWorkgroup = Math.min(defaultSlicesPerWorkgroup(ctx, rows), wr);
       for (const alg of algorithms) {
         if (alg === 'fbp') await reconstructFbp(ctx, wp, wg, {});
-        else await reconstructIterative(ctx, wp, wg, alg, { iterations: 1, nonNegative });
+        else await reconstructIterative(ctx, wp, wg, alg, { iterations: 1, nonNegative, slicesPerWorkgroup });
       }
       warmupSeconds = (performance.now() - t) / 1000;
       log(`  shader warm-up ${warmupSeconds.toFixed(2)} s`);

@@ -27,7 +27,7 @@ import { PACKAGE_ROOT } from '../src/gpu/shaders.js';
 import { linspaceAngles } from '../src/io/angles.js';
 import { writeFileAtomic } from '../src/io/atomic.js';
 import { makeGeometry } from '../src/tomo/geometry.js';
-import { reconstructIterative, type IterativeAlgorithm } from '../src/tomo/iterative.js';
+import { defaultSlicesPerWorkgroup, reconstructIterative, type IterativeAlgorithm } from '../src/tomo/iterative.js';
 import { simulateTiltSeries } from '../src/tomo/simulate.js';
 import { relativeL2 } from '../src/tomo/metrics.js';
 import { simulatePtycho } from '../src/ptycho/simulate.js';
@@ -106,9 +106,11 @@ export async function runScaling(argv: string[], print: (s: string) => void = (s
       try {
         description = pool[0].info.description;
         // Warm-up on a few slices compiles every pipeline on every device.
-        const warmRows = Math.min(size, 4 * pool.length);
+        const warmRows = Math.min(size, 8 * pool.length);
         const warm = makeGeometry(angles, warmRows, size, {});
-        await reconstructIterative(pool, { data: sim.projections.data.slice(0, 74 * warmRows * size), shape: [74, warmRows, size] }, warm, algorithm, { iterations: 1 }).catch(() => undefined);
+        // The sweep is specialised on the slices per workgroup, which follows the full row count.
+        const slicesPerWorkgroup = defaultSlicesPerWorkgroup(pool[0], size);
+        await reconstructIterative(pool, { data: sim.projections.data.slice(0, 74 * warmRows * size), shape: [74, warmRows, size] }, warm, algorithm, { iterations: 1, slicesPerWorkgroup }).catch(() => undefined);
         const t = performance.now();
         const r = await reconstructIterative(pool, sim.projections, geometry, algorithm, { iterations });
         const seconds = (performance.now() - t) / 1000;

@@ -243,6 +243,17 @@ export interface WaveRunner {
   destroy(): void;
 }
 
+/**
+ * Slices per workgroup the sweep picks for `rows` rows when not told (see SweepDevice): 8 on a CPU
+ * adapter, halved while that would leave CPU cores without a workgroup; 1 on a GPU. A warm-up that
+ * should compile the pipeline a full run will use passes this as `slicesPerWorkgroup`.
+ */
+export function defaultSlicesPerWorkgroup(ctx: GpuContext, rows: number): number {
+  let spw = ctx.info.software ? 8 : 1;
+  while (spw > 1 && Math.ceil(rows / spw) < availableParallelism()) spw /= 2;
+  return spw;
+}
+
 /** Bytes one slice (row) of a slab occupies on a device: data, volume and corrections. */
 function bytesPerSlice(plan: SweepPlan): number {
   const { cols, n } = plan.geometry;
@@ -272,8 +283,7 @@ export class SweepDevice implements WaveRunner {
     // index computation serves eight slices: 2.6 s per 256^3 ART iteration on lavapipe against
     // 2.9 s with four and 4.7 s with two), fewer when that would leave CPU cores without a
     // workgroup; on a GPU, one slice per workgroup for parallelism. Never more than a binding holds.
-    let spw = slicesPerWorkgroup ?? (ctx.info.software ? 8 : 1);
-    if (slicesPerWorkgroup === undefined) while (spw > 1 && Math.ceil(geometry.rows / spw) < availableParallelism()) spw /= 2;
+    let spw = slicesPerWorkgroup ?? defaultSlicesPerWorkgroup(ctx, geometry.rows);
     spw = Math.max(1, Math.min(8, spw, this.bindRows));
     spw = 2 ** Math.floor(Math.log2(spw));
     this.spw = spw;
