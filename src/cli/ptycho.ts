@@ -43,6 +43,7 @@ interface ReconFlags {
   adapters?: string;
   processPerDevice?: boolean;
   deviceEnv?: string[];
+  partitions?: string;
   output: string;
 }
 
@@ -90,6 +91,7 @@ export function registerPtycho(program: Command): void {
     .option('--truth <path>', 'known truth (the folder of ptycho simulate --truth, or an object .npy): object error after global phase and sub-pixel shift removal, probe error, in metrics')
     .option('--devices <n>', "DM/RAAR: GPU devices to split the frames across, a count (on the chosen adapter) or 'all' adapters (default 1)")
     .option('--adapters <names>', 'DM/RAAR: comma-separated adapter names, one device each (see `webrecon info`)')
+    .option('--partitions <n>', 'DM/RAAR: split the scan into n partitions whatever the number of devices; the result then depends only on n (bit-identical on 1..n devices)')
     .option('--process-per-device', 'DM/RAAR: open each device of --devices/--adapters in its own worker process')
     .option('--device-env <NAME=value,...>', 'DM/RAAR: add one device in its own worker process with these environment variables (repeat for more; see the README)', (v: string, prev: string[] = []) => [...prev, v])
     .requiredOption('-o, --output <path>', 'output folder (object.npy, probe.npy, TIFF, PNG, metrics.json), or FILE.cxi for one CXI (HDF5) file')
@@ -144,6 +146,7 @@ export function registerPtycho(program: Command): void {
           beta: algorithm === 'epie' ? undefined : beta,
           alpha: algorithm === 'epie' ? beta : undefined,
           innerIterations: flags.inner ? positiveInt(flags.inner, '--inner') : undefined,
+          partitions: flags.partitions !== undefined ? positiveInt(flags.partitions, '--partitions') : undefined,
           powerBound: flags.powerBound === undefined || flags.powerBound === 'auto' || flags.powerBound === 'none' ? (flags.powerBound as 'auto' | 'none' | undefined) : finiteNumber(flags.powerBound, '--power-bound'),
           rpie: flags.rpie !== undefined ? finiteNumber(flags.rpie, '--rpie') : undefined,
           objectAmplitudeMax: flags.objectAmplitudeMax !== undefined ? finiteNumber(flags.objectAmplitudeMax, '--object-amplitude-max') : undefined,
@@ -175,7 +178,7 @@ export function registerPtycho(program: Command): void {
         }
         const med = [...result.iterationSeconds].sort((a, b) => a - b)[Math.floor(result.iterationSeconds.length / 2)];
         out.summary(
-          { input, output: flags.output, files, algorithm, iterations, fourierError: { first: result.errors[0], last: result.errors[result.errors.length - 1] }, medianIterationSeconds: med, totalSeconds: result.totalSeconds, objectShape: result.geometry.objectShape, firstViewOffset: result.geometry.offset, device: result.device, devices: result.devices ?? 1, ...(result.reductionBytesPerIteration !== undefined ? { reductionBytesPerIteration: result.reductionBytesPerIteration } : {}), ...(result.droppedDevices?.length ? { droppedDevices: result.droppedDevices } : {}), ...(result.note ? { note: result.note } : {}), ...(truthErr ? { truth: truthErr } : {}) },
+          { input, output: flags.output, files, algorithm, iterations, fourierError: { first: result.errors[0], last: result.errors[result.errors.length - 1] }, medianIterationSeconds: med, totalSeconds: result.totalSeconds, objectShape: result.geometry.objectShape, firstViewOffset: result.geometry.offset, device: result.device, devices: result.devices ?? 1, ...(result.partitions !== undefined ? { partitions: result.partitions } : {}), ...(result.reductionBytesPerIteration !== undefined ? { reductionBytesPerIteration: result.reductionBytesPerIteration } : {}), ...(result.droppedDevices?.length ? { droppedDevices: result.droppedDevices } : {}), ...(result.note ? { note: result.note } : {}), ...(truthErr ? { truth: truthErr } : {}) },
           `${algorithm}: Fourier error ${result.errors[0].toExponential(3)} → ${result.errors[result.errors.length - 1].toExponential(3)} (${(result.errors[0] / result.errors[result.errors.length - 1]).toFixed(1)}×) in ${iterations} iterations, ${med.toFixed(3)} s/iteration; object ${result.geometry.objectShape.join('×')} written to ${flags.output}${cxiOut ? '' : '/'}`,
         );
       } finally {

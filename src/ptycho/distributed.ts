@@ -108,6 +108,18 @@ function overlapOf(a: PartitionLayout, b: PartitionLayout): PixelRect | null {
 export interface DistributedDmOptions extends DmEngineOptions {
   /** Extra pixels of each device's window beyond its frames' footprints (default: the scan margin). */
   windowMargin?: number;
+  /**
+   * Partitions of the scan (default: one per device). The result depends only on this count, not
+   * on how many devices run the partitions: partition d runs on device ⌊d·N/P⌋ of N, and the
+   * all-reduce sums partitions in partition order. So with a fixed count (e.g. 4), 1, 2, 3 or 4
+   * devices give bit-identical results, also after a device is lost and its partitions move.
+   */
+  partitions?: number;
+}
+
+/** The device (index into the pool of `devices`) that runs partition `d` of `parts`. */
+export function deviceOfPartition(d: number, parts: number, devices: number): number {
+  return Math.floor((d * devices) / parts);
 }
 
 /** Bytes the all-reduce moves, per kind. */
@@ -148,6 +160,8 @@ export class DistributedDm {
 
   private constructor(
     private readonly partitions: Partition[],
+    /** The devices; partition d runs on pool[deviceOfPartition(d, partitions, pool)]. */
+    private readonly pool: PoolDevice[],
     init: { geometry: ScanGeometry; n: number; h: number; w: number; modes: number; coefficients: DmCoefficients; inner: number; exact: boolean; inertia: { object: number; probe: number }; layouts: PartitionLayout[]; overlaps: Array<Array<PixelRect | null>>; object: Float32Array },
   ) {
     this.geometry = init.geometry;
@@ -165,14 +179,19 @@ export class DistributedDm {
     this.initialObject = init.object;
   }
 
-  /** The number of devices in use (at most the number of frames). */
+  /** The number of devices in use (partitions spread over the pool; fewer partitions leave devices idle). */
   get devices(): number {
+    return Math.min(this.pool.length, this.partitions.length);
+  }
+
+  /** The number of partitions (at most the number of frames). */
+  get partitionCount(): number {
     return this.partitions.length;
   }
 
-  /** The devices in use (in-process contexts or worker processes), in reduction order. */
+  /** The devices in use (in-process contexts or worker processes), in pool order. */
   get contexts(): PoolDevice[] {
-    return this.partitions.map((p) => p.ctx);
+    return [...this.pool];
   }
 
   /**
@@ -211,7 +230,10 @@ export class DistributedDm {
     const powerBound = resolvePowerBound(options.powerBound, dataset.frames);
     const windowMargin = options.windowMargin ?? geometry.margin;
     if (!Number.isInteger(windowMargin) || windowMargin < 0) throw new InputError(`the window margin must be a whole number ≥ 0, got ${windowMargin}`);
-    const layouts = scanPartitions(geometry, contexts.length, windowMargin);
+    const wanted = options.partitions ?? contexts.length;
+    if (!Number.isInteger(wanted) || wanted < 1) throw new InputError(`the number of partitions must be a positive integer, got ${wanted}`, '--partitions');
+    const layouts = scanPartitions(geometry, wanted, windowMargin);
+    const deviceOf = (d: number) => deviceOfPartition(d, layouts.length, contexts.length);
     const overlaps = layouts.map((a, d) => layouts.map((b, e) => (d === e ? null : overlapOf(a, b))));
     const specs: DmPartitionSpec[] = layouts.map((L, d) => {
       const k = L.frames.length;
@@ -251,16 +273,16 @@ export class DistributedDm {
       };
     });
     const settled = await Promise.allSettled(specs.map((s, d): Promise<Partition> => {
-      const dev = contexts[d];
+      const dev = contexts[deviceOf(d)];
       return isWorkerDevice(dev) ? RemoteDmPartition.create(dev, s) : DmPartition.create(dev, s);
     }));
     const made = settled.flatMap((r) => (r.status === 'fulfilled' ? [r.value] : []));
     const failed = settled.findIndex((r) => r.status === 'rejected');
     if (failed >= 0) {
       for (const p of made) p.destroy();
-      throw await annotate((settled[failed] as PromiseRejectedResult).reason, failed, contexts[failed], 'setting up');
+      throw await annotate((settled[failed] as PromiseRejectedResult).reason, deviceOf(failed), contexts[deviceOf(failed)], 'setting up');
     }
-    return new DistributedDm(made, {
+    return new DistributedDm(made, [...contexts], {
       geometry, n, h, w, modes,
       coefficients: dmCoefficients(options.variant ?? 'dm', options.beta),
       inner: options.innerIterations ?? 1,
@@ -272,7 +294,10 @@ export class DistributedDm {
   private async all<T>(what: string, f: (p: Partition) => Promise<T>): Promise<T[]> {
     const settled = await Promise.allSettled(this.partitions.map(f));
     const failed = settled.findIndex((r) => r.status === 'rejected');
-    if (failed >= 0) throw await annotate((settled[failed] as PromiseRejectedResult).reason, failed, this.partitions[failed].ctx, `${what} of iteration ${this.iterationCount + 1}`);
+    if (failed >= 0) {
+      const dev = deviceOfPartition(failed, this.partitions.length, this.pool.length);
+      throw await annotate((settled[failed] as PromiseRejectedResult).reason, dev, this.pool[dev], `${what} of iteration ${this.iterationCount + 1}`);
+    }
     return settled.map((r) => (r as PromiseFulfilledResult<T>).value);
   }
 
@@ -413,6 +438,8 @@ export interface DistributedRun {
   iterationSeconds: number[];
   /** Devices the final result came from, and those dropped after failing. */
   devices: number;
+  /** Partitions of the scan. */
+  partitions: number;
   droppedDevices: string[];
   /** Bytes the reduction moved per iteration (the last one), and in total. */
   reductionBytesPerIteration: number;
@@ -461,6 +488,7 @@ export async function runDistributedDm(contexts: PoolDevice[], dataset: PtychoDa
         errors,
         iterationSeconds,
         devices: run.devices,
+        partitions: run.partitionCount,
         droppedDevices: dropped,
         reductionBytesPerIteration: run.lastIterationBytes,
         reductionBytes: { ...run.bytes },

@@ -49,6 +49,12 @@ export interface PtychoReconOptions extends Omit<DmEngineOptions, 'variant'>, Om
   workers?: WorkerSpec[];
   /** Extra pixels of each device's object window beyond its frames (default: the scan margin). */
   windowMargin?: number;
+  /**
+   * DM/RAAR: split the scan into this many partitions whatever the number of devices (default: one
+   * per device, and none on one device). The result depends only on this count: 1, 2, … devices
+   * give it bit for bit (see DistributedDmOptions.partitions).
+   */
+  partitions?: number;
   /** Adapter selection when no context is given. */
   gpu?: GpuOptions;
 }
@@ -72,6 +78,8 @@ export interface PtychoResult {
   device: string;
   /** Devices the result came from (1 for the single-device engine). */
   devices?: number;
+  /** Partitions of the scan (DM/RAAR split across devices or by `partitions`). */
+  partitions?: number;
   /** Several devices: bytes the overlap all-reduce moved in the last iteration, and devices dropped after failing mid-run. */
   reductionBytesPerIteration?: number;
   droppedDevices?: string[];
@@ -92,9 +100,16 @@ export async function reconstructPtycho(dataset: PtychoDataset, options: PtychoR
   const wantsPool = (options.devices !== undefined && options.devices !== 1) || (options.adapters?.length ?? 0) > 1 || options.processPerDevice === true || (options.workers?.length ?? 0) > 0;
   const many = options.contexts ?? (!options.context && wantsPool ? await acquireDevices({ ...options.gpu, devices: options.devices, adapters: options.adapters, processPerDevice: options.processPerDevice, workers: options.workers }) : undefined);
   const pooled = many !== undefined && (many.length > 1 || isWorkerDevice(many[0]));
-  if (pooled && algorithm !== 'epie') {
+  if (options.partitions !== undefined && algorithm === 'epie') {
+    if (many && !options.contexts) await closeDevices(many);
+    throw new InputError('partitions split DM and RAAR; ePIE updates the object frame by frame and runs unsplit', '--partitions');
+  }
+  if ((pooled || options.partitions !== undefined) && algorithm !== 'epie') {
+    // Several devices, or a fixed partition count (then even one device runs the partitions, and
+    // the result is the same bit for bit on any number of devices).
+    const devs: PoolDevice[] = many ?? [options.context ?? (await GpuContext.acquire(options.gpu ?? {}))];
     try {
-      const r = await runDistributedDm(many, dataset, { ...options, variant: algorithm, iterations, probeStart, onProgress: options.onProgress, stage: algorithm });
+      const r = await runDistributedDm(devs, dataset, { ...options, variant: algorithm, iterations, probeStart, onProgress: options.onProgress, stage: algorithm });
       const { onProgress: _p, context: _c, contexts: _cs, initialObject: _o, ...plain } = options;
       return {
         object: r.object,
@@ -106,12 +121,16 @@ export async function reconstructPtycho(dataset: PtychoDataset, options: PtychoR
         totalSeconds: secondsSince(t0),
         device: r.deviceNames.join(', '),
         devices: r.devices,
+        partitions: r.partitions,
         reductionBytesPerIteration: r.reductionBytesPerIteration,
         droppedDevices: r.droppedDevices,
         options: { ...plain, algorithm, iterations, probeUpdateStart: probeStart },
       };
     } finally {
-      if (!options.contexts) await closeDevices(many);
+      if (!options.contexts) {
+        if (many) await closeDevices(many);
+        else if (!options.context) await closeDevices(devs);
+      }
     }
   }
   // ePIE updates the object frame after frame, so it does not split: given a pool, it runs on the
