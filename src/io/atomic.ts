@@ -73,17 +73,7 @@ export function temporaryNameFor(target: string): string {
 export async function writeFileAtomic(path: string, content: AtomicContent, options: AtomicWriteOptions = {}): Promise<number> {
   const target = resolve(path);
   const dir = dirname(target);
-  if (options.makeParents ?? true) {
-    try {
-      await mkdir(dir, { recursive: true });
-    } catch (e) {
-      const code = (e as NodeJS.ErrnoException).code;
-      // a file where a folder of the path should be: EEXIST (the parent) or ENOTDIR (further up)
-      if (code === 'EEXIST' || code === 'ENOTDIR') throw new InputError(`cannot write: ${(e as NodeJS.ErrnoException).path ?? dir} is a file, not a folder`, path, { cause: e });
-      if (code === 'EACCES' || code === 'EPERM' || code === 'EROFS') throw new InputError(`cannot write: no permission to create the folder ${dir}`, path, { cause: e });
-      throw e;
-    }
-  }
+  if (options.makeParents ?? true) await makeOutputFolder(dir, path);
   const tmp = temporaryNameFor(target);
   let handle;
   try {
@@ -120,6 +110,22 @@ export async function writeFileAtomic(path: string, content: AtomicContent, opti
   }
   await syncFolder(dir);
   return written;
+}
+
+/**
+ * Creates the folder `dir` an output `path` goes into (and its parents); a file in the way or a
+ * folder without permission is an InputError naming `path`.
+ */
+export async function makeOutputFolder(dir: string, path: string): Promise<void> {
+  try {
+    await mkdir(dir, { recursive: true });
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    // a file where a folder of the path should be: EEXIST (the parent) or ENOTDIR (further up)
+    if (code === 'EEXIST' || code === 'ENOTDIR') throw new InputError(`cannot write: ${(e as NodeJS.ErrnoException).path ?? dir} is a file, not a folder`, path, { cause: e });
+    if (code === 'EACCES' || code === 'EPERM' || code === 'EROFS') throw new InputError(`cannot write: no permission to create the folder ${dir}`, path, { cause: e });
+    throw e;
+  }
 }
 
 /** fsync a folder so the rename itself is durable (ignored where the platform does not allow it). */

@@ -12,10 +12,10 @@
  * Writing ({@link writeHdf5Atomic}): groups, datasets (complex as the h5py-compatible compound
  * {r, i}), attributes and soft links into a new file, written atomically.
  */
-import { open as openFd, mkdir, stat, access, rename, unlink } from 'node:fs/promises';
+import { open as openFd, stat, access, rename, unlink } from 'node:fs/promises';
 import { constants as fsConstants } from 'node:fs';
 import { resolve, dirname } from 'node:path';
-import { syncFolder, temporaryNameFor } from './atomic.js';
+import { makeOutputFolder, syncFolder, temporaryNameFor } from './atomic.js';
 import { InputError } from '../core/errors.js';
 import type { Volume } from '../core/array.js';
 import type { NpyArray, NpyData } from './npy.js';
@@ -636,14 +636,7 @@ class Hdf5WriterImpl implements Hdf5Writer {
 export async function writeHdf5Atomic(path: string, build: (w: Hdf5Writer) => void | Promise<void>): Promise<void> {
   const target = resolve(path);
   const dir = dirname(target);
-  try {
-    await mkdir(dir, { recursive: true });
-  } catch (e) {
-    const code = (e as NodeJS.ErrnoException).code;
-    if (code === 'EEXIST' || code === 'ENOTDIR') throw new InputError(`cannot write: ${(e as NodeJS.ErrnoException).path ?? dir} is a file, not a folder`, path, { cause: e });
-    if (code === 'EACCES' || code === 'EPERM' || code === 'EROFS') throw new InputError(`cannot write: no permission to create the folder ${dir}`, path, { cause: e });
-    throw e;
-  }
+  await makeOutputFolder(dir, path);
   const existing = await stat(target).catch(() => undefined);
   if (existing?.isDirectory()) throw new InputError('cannot write: the output path is a folder', path);
   try {
