@@ -1,17 +1,3 @@
 // The block-iterative sweep (sweep_packed.wgsl) with eight slices per mat2x4f (two vec4f columns).
-alias SV = mat2x4f;
-const LANES = 8u;
-
-fn splat(v: f32) -> SV {
-  return mat2x4f(vec4f(v), vec4f(v));
-}
-
-fn clamp_below(x: SV, lo: f32) -> SV {
-  return mat2x4f(max(x[0], vec4f(lo)), max(x[1], vec4f(lo)));
-}
-
-fn sum_squares(r: SV) -> f32 {
-  return dot(r[0], r[0]) + dot(r[1], r[1]);
-}
-
+//#include "tomo/lanes8.wgsl"
 //#include "tomo/sweep_packed.wgsl"

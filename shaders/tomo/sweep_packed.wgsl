@@ -1,4 +1,5 @@
-// Block-iterative sweep: ART, SART and SIRT in one kernel (see src/tomo/iterative.ts).
+// Block-iterative sweep, band walk: ART, SART and SIRT in one kernel (see src/tomo/iterative.ts),
+// the traversal used on CPU adapters (sweep_voxels.wgsl is the voxel-driven one for GPUs).
 //
 // One workgroup owns LANES consecutive slices of the slab and walks the block positions
 // [t0, t0 + count). The blocks are the fixed runs of p.block consecutive angles of iterative.ts
@@ -38,7 +39,7 @@
 // not depend on the slice). resid[wid] receives the workgroup's Σ r² over the sweep.
 //
 // Layout: LANES consecutive slices are interleaved in one value of type `SV` (f32, vec2f, vec4f or
-// mat2x4f; the including file sweep1/2/4/8.wgsl declares SV, LANES and the helpers
+// mat2x4f; the including file sweep1/2/4/8.wgsl declares, through lanes1/2/4/8.wgsl, SV, LANES and the helpers
 // `splat(f32) -> SV`, `clamp_below(SV, f32) -> SV` and `sum_squares(SV) -> f32`), so every
 // access moves the workgroup's slices at once:
 //   vol  [groups, n, n] of SV   (group g holds slices LANES·g .. LANES·g + LANES − 1 of the slab)

@@ -12,7 +12,10 @@ import { ellipsoidProjectionsRef } from '../../src/tomo/reference.js';
 
 const linspace = (a: number, b: number, n: number) => Array.from({ length: n }, (_, i) => a + ((b - a) * i) / (n - 1));
 
-describe('iterative reconstructions match the float64 reference', () => {
+// Both traversals of the sweep (the band walk used on CPU adapters, the voxel-driven update used on
+// GPUs) compute the same matrix; each is checked against the reference here.
+for (const sweepTraversal of ['bands', 'voxels'] as const)
+describe(`iterative reconstructions match the float64 reference (${sweepTraversal} traversal)`, () => {
   const rows = 5;
   const cols = 20;
   const angles = linspace(-70, 75, 9);
@@ -24,7 +27,7 @@ describe('iterative reconstructions match the float64 reference', () => {
       const ctx = await testContext();
       const seed = freshSeed();
       const b = randomArray(angles.length * rows * cols, seed, 0, 1);
-      const gpu = await reconstructIterative(ctx, { data: b, shape }, g, 'art', { iterations: 2, relaxation: 0.7, slicesPerWorkgroup: spw });
+      const gpu = await reconstructIterative(ctx, { data: b, shape }, g, 'art', { iterations: 2, relaxation: 0.7, slicesPerWorkgroup: spw, sweepTraversal });
       const ref = artRef(b, g, { iterations: 2, relaxation: 0.7 });
       expect(allFinite(gpu.volume.data)).toBe(true);
       expect(relL2(gpu.volume.data, ref.volume), `seed ${seed}`).toBeLessThan(1e-4);
@@ -38,7 +41,7 @@ describe('iterative reconstructions match the float64 reference', () => {
     const b = randomArray(angles.length * rows * cols, seed, -0.2, 1);
     const x0 = randomArray(rows * cols * cols, seed + 1, 0, 0.05);
     const opts = { iterations: 2, relaxation: 1, nonNegative: true, initial: { data: x0, shape: [rows, cols, cols] as [number, number, number] }, order: 'random' as const, seed: 5 };
-    const gpu = await reconstructIterative(ctx, { data: b, shape }, g, 'art', opts);
+    const gpu = await reconstructIterative(ctx, { data: b, shape }, g, 'art', { ...opts, sweepTraversal });
     const ref = artRef(b, g, { ...opts, initial: x0, order: (it) => Array.from(sweepOrder(angles.length, 'random', 5, it)) });
     expect(Math.min(...gpu.volume.data)).toBeGreaterThanOrEqual(0);
     expect(relL2(gpu.volume.data, ref.volume), `seed ${seed}`).toBeLessThan(1e-4);
@@ -50,7 +53,7 @@ describe('iterative reconstructions match the float64 reference', () => {
       const ctx = await testContext();
       const seed = freshSeed();
       const b = randomArray(angles.length * rows * cols, seed, 0, 1);
-      const gpu = await reconstructIterative(ctx, { data: b, shape }, g, 'sart', { iterations: 2, relaxation: 0.9, blockSize });
+      const gpu = await reconstructIterative(ctx, { data: b, shape }, g, 'sart', { iterations: 2, relaxation: 0.9, blockSize, sweepTraversal });
       const blocks: number[][] = [];
       for (let a = 0; a < angles.length; a += blockSize) blocks.push(Array.from({ length: Math.min(blockSize, angles.length - a) }, (_, i) => a + i));
       const ref = blockIterativeRef(b, g, { iterations: 2, relaxation: 0.9, normalisation: 'sum', blocks });
@@ -62,7 +65,7 @@ describe('iterative reconstructions match the float64 reference', () => {
     const ctx = await testContext();
     const seed = freshSeed();
     const b = randomArray(angles.length * rows * cols, seed, -0.1, 1);
-    const gpu = await reconstructIterative(ctx, { data: b, shape }, g, 'sirt', { iterations: 5, nonNegative: true });
+    const gpu = await reconstructIterative(ctx, { data: b, shape }, g, 'sirt', { iterations: 5, nonNegative: true, sweepTraversal });
     const ref = sirtRef(b, g, { iterations: 5, nonNegative: true });
     expect(relL2(gpu.volume.data, ref.volume), `seed ${seed}`).toBeLessThan(1e-4);
     gpu.residuals.forEach((r, i) => expect(r).toBeCloseTo(ref.residuals[i], 5));
@@ -81,14 +84,14 @@ describe('iterative reconstructions match the float64 reference', () => {
       const b = randomArray(circle.length * rows * cols, seed, -0.1, 1);
       const x0 = randomArray(rows * n * n, seed + 7, -0.5, 0.5);
       const initial = { data: x0, shape: [rows, n, n] as [number, number, number] };
-      const art = await reconstructIterative(ctx, { data: b, shape: [circle.length, rows, cols] }, gc, 'art', { iterations: 2, relaxation: 0.6, nonNegative: true, initial });
+      const art = await reconstructIterative(ctx, { data: b, shape: [circle.length, rows, cols] }, gc, 'art', { iterations: 2, relaxation: 0.6, nonNegative: true, initial, sweepTraversal });
       const artR = artRef(b, gc, { iterations: 2, relaxation: 0.6, nonNegative: true, initial: x0 });
       expect(Math.min(...art.volume.data)).toBeGreaterThanOrEqual(0);
       expect(relL2(art.volume.data, artR.volume), `ART seed ${seed}`).toBeLessThan(1e-4);
-      const sart = await reconstructIterative(ctx, { data: b, shape: [circle.length, rows, cols] }, gc, 'sart', { iterations: 2, relaxation: 0.8 });
+      const sart = await reconstructIterative(ctx, { data: b, shape: [circle.length, rows, cols] }, gc, 'sart', { iterations: 2, relaxation: 0.8, sweepTraversal });
       const sartR = blockIterativeRef(b, gc, { iterations: 2, relaxation: 0.8, normalisation: 'sum', blocks: circle.map((_, a) => [a]) });
       expect(relL2(sart.volume.data, sartR.volume), `SART seed ${seed}`).toBeLessThan(1e-4);
-      const sirt = await reconstructIterative(ctx, { data: b, shape: [circle.length, rows, cols] }, gc, 'sirt', { iterations: 3, nonNegative: true, initial });
+      const sirt = await reconstructIterative(ctx, { data: b, shape: [circle.length, rows, cols] }, gc, 'sirt', { iterations: 3, nonNegative: true, initial, sweepTraversal });
       const sirtR = sirtRef(b, gc, { iterations: 3, nonNegative: true, initial: x0 });
       expect(relL2(sirt.volume.data, sirtR.volume), `SIRT seed ${seed}`).toBeLessThan(1e-4);
     });
@@ -100,7 +103,7 @@ describe('iterative reconstructions match the float64 reference', () => {
     const wide = 1400;
     const gw = makeGeometry([-50, 3, 47, 95], 8, wide, { center: 700.3, n: 20 });
     const b = randomArray(4 * 8 * wide, seed, 0, 1);
-    const gpu = await reconstructIterative(ctx, { data: b, shape: [4, 8, wide] }, gw, 'art', { iterations: 2, relaxation: 0.7, slicesPerWorkgroup: 8, nonNegative: true });
+    const gpu = await reconstructIterative(ctx, { data: b, shape: [4, 8, wide] }, gw, 'art', { iterations: 2, relaxation: 0.7, slicesPerWorkgroup: 8, nonNegative: true, sweepTraversal });
     const ref = artRef(b, gw, { iterations: 2, relaxation: 0.7, nonNegative: true });
     // Detector positions near 700 carry float32 rounding of ~4e-5 pixel into every weight, so the
     // bound is the float32 floor of this width (the voxel-driven update measured 1.5e-4 as well).
@@ -112,8 +115,8 @@ describe('iterative reconstructions match the float64 reference', () => {
     const seed = freshSeed();
     const b = randomArray(angles.length * rows * cols, seed, 0, 1);
     for (const spw of [1, 4, 8]) {
-      const one = await reconstructIterative(ctx, { data: b, shape }, g, 'art', { iterations: 1, slicesPerWorkgroup: spw });
-      const many = await reconstructIterative(ctx, { data: b, shape }, g, 'art', { iterations: 1, slicesPerWorkgroup: spw, maxBindingBytes: 2 * cols * cols * 4 });
+      const one = await reconstructIterative(ctx, { data: b, shape }, g, 'art', { iterations: 1, slicesPerWorkgroup: spw, sweepTraversal });
+      const many = await reconstructIterative(ctx, { data: b, shape }, g, 'art', { iterations: 1, slicesPerWorkgroup: spw, maxBindingBytes: 2 * cols * cols * 4, sweepTraversal });
       expect(Array.from(many.volume.data), `${spw} slices per workgroup`).toEqual(Array.from(one.volume.data));
     }
   });
@@ -123,8 +126,8 @@ describe('iterative reconstructions match the float64 reference', () => {
     const seed = freshSeed();
     const b = randomArray(angles.length * rows * cols, seed, 0, 1);
     for (const [alg, spw] of [['art', 1], ['art', 4], ['sart', 8]] as const) {
-      const whole = await reconstructIterative(ctx, { data: b, shape }, g, alg, { iterations: 2, slicesPerWorkgroup: spw, blockSize: 2 });
-      const cut = await reconstructIterative(ctx, { data: b, shape }, g, alg, { iterations: 2, slicesPerWorkgroup: spw, blockSize: 2, maxDispatchVoxelAngles: 3 * 8 * cols * cols });
+      const whole = await reconstructIterative(ctx, { data: b, shape }, g, alg, { iterations: 2, slicesPerWorkgroup: spw, blockSize: 2, sweepTraversal });
+      const cut = await reconstructIterative(ctx, { data: b, shape }, g, alg, { iterations: 2, slicesPerWorkgroup: spw, blockSize: 2, maxDispatchVoxelAngles: 3 * 8 * cols * cols, sweepTraversal });
       expect(Array.from(cut.volume.data), `${alg}, seed ${seed}`).toEqual(Array.from(whole.volume.data));
       cut.residuals.forEach((r, i) => expect(Math.abs(r - whole.residuals[i]) / whole.residuals[i]).toBeLessThan(1e-6));
     }

@@ -1,0 +1,15 @@
+// Slices per value of the block-iterative sweep: 1 (SV, LANES and helpers for sweep_packed.wgsl and sweep_voxels.wgsl).
+alias SV = f32;
+const LANES = 1u;
+
+fn splat(v: f32) -> SV {
+  return v;
+}
+
+fn clamp_below(x: SV, lo: f32) -> SV {
+  return max(x, lo);
+}
+
+fn sum_squares(r: SV) -> f32 {
+  return r * r;
+}

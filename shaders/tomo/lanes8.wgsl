@@ -1,0 +1,15 @@
+// Slices per value of the block-iterative sweep: 8 (SV, LANES and helpers for sweep_packed.wgsl and sweep_voxels.wgsl).
+alias SV = mat2x4f;
+const LANES = 8u;
+
+fn splat(v: f32) -> SV {
+  return mat2x4f(vec4f(v), vec4f(v));
+}
+
+fn clamp_below(x: SV, lo: f32) -> SV {
+  return mat2x4f(max(x[0], vec4f(lo)), max(x[1], vec4f(lo)));
+}
+
+fn sum_squares(r: SV) -> f32 {
+  return dot(r[0], r[0]) + dot(r[1], r[1]);
+}
