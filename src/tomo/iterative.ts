@@ -72,7 +72,7 @@ export interface IterativeOptions {
    * reconstruction, so every device of a pool computes the same numbers.
    */
   sweepTraversal?: SweepTraversal;
-  /** Slices per workgroup, interleaved in one f32/vec2f/vec4f/mat2x4f (1, 2, 4 or 8; shaders/tomo/sweep1/2/4/8.wgsl); default on software adapters 8 (fewer for few rows), on GPUs 1. */
+  /** Slices per workgroup, interleaved in one f32/vec2f/vec4f/mat2x4f (1, 2, 4 or 8; shaders/tomo/lanes1/2/4/8.wgsl); default on software adapters 8 (fewer for few rows), on GPUs 1. */
   slicesPerWorkgroup?: number;
   /**
    * Device memory one wave of slabs may use (bytes; default 2 GiB). A volume whose data, volume
