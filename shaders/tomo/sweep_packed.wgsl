@@ -46,21 +46,7 @@
 //   data [angles, groups, cols] of SV
 //   q    [groups, block, QS] of SV (band partials, then corrections, of each angle of a block)
 // One workgroup owns one slice group.
-//#include "tomo/joseph.wgsl"
-//#include "tomo/workgroup_sum.wgsl"
-
-@group(0) @binding(0) var<uniform> p: Params;
-@group(0) @binding(1) var<storage, read> geo: array<AngleGeo>;
-@group(0) @binding(2) var<storage, read> order: array<u32>;
-@group(0) @binding(3) var<storage, read> data: array<SV>;
-@group(0) @binding(4) var<storage, read> rowscale: array<f32>;
-@group(0) @binding(5) var<storage, read> colscale: array<f32>;
-@group(0) @binding(6) var<storage, read_write> vol: array<SV>;
-@group(0) @binding(7) var<storage, read_write> q: array<SV>;
-@group(0) @binding(8) var<storage, read_write> resid: array<f32>;
-
-override WG: u32 = 256;
-override NORMALISE: u32 = 0; // 0: ART (no column scaling); 1: SART/SIRT
+//#include "tomo/sweep_bindings.wgsl"
 // Bands per invocation (1..4): an invocation walks KB adjacent bands, i.e. the voxels between KB + 1
 // consecutive rays, so more of its steps' voxel slots carry work (1–2 voxels per step for one band).
 // The nsb = ⌈(cols + 1) / KB⌉ super bands of an angle cover ordinals −1 .. nsb·KB − 1.

@@ -29,21 +29,7 @@
 //   data [angles, groups, cols] of SV
 //   q    [groups, block, cols] of SV
 // One workgroup owns one slice group.
-//#include "tomo/joseph.wgsl"
-//#include "tomo/workgroup_sum.wgsl"
-
-@group(0) @binding(0) var<uniform> p: Params;
-@group(0) @binding(1) var<storage, read> geo: array<AngleGeo>;
-@group(0) @binding(2) var<storage, read> order: array<u32>;
-@group(0) @binding(3) var<storage, read> data: array<SV>;
-@group(0) @binding(4) var<storage, read> rowscale: array<f32>;
-@group(0) @binding(5) var<storage, read> colscale: array<f32>;
-@group(0) @binding(6) var<storage, read_write> vol: array<SV>;
-@group(0) @binding(7) var<storage, read_write> q: array<SV>;
-@group(0) @binding(8) var<storage, read_write> resid: array<f32>;
-
-override WG: u32 = 256;
-override NORMALISE: u32 = 0; // 0: ART (no column scaling); 1: SART/SIRT
+//#include "tomo/sweep_bindings.wgsl"
 // Blocks of one angle (ART, SART) keep the block's corrections in workgroup memory (QWG = cols
 // entries); larger blocks (SIRT, OS-SART) use the storage buffer q.
 override QWG: u32 = 0;
