@@ -8,6 +8,7 @@
  */
 import { join } from 'node:path';
 import { InputError } from '../core/errors.js';
+import { mulberry32, poisson } from '../core/random.js';
 import type { ComplexArray } from '../core/array.js';
 import { ReferenceFft2d } from '../fft/reference.js';
 import { writeNpy } from '../io/npy.js';
@@ -52,31 +53,6 @@ export interface SimulatedScan {
   /** The initial probe guess written with the dataset (a pinhole with a different defocus). */
   probeGuess: ComplexArray;
   geometry: ScanGeometry;
-}
-
-function mulberry(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
-/** Poisson sample (Knuth below 30, rounded normal approximation above). */
-function poisson(lambda: number, r: () => number): number {
-  if (lambda <= 0) return 0;
-  if (lambda < 30) {
-    const l = Math.exp(-lambda);
-    let k = 0, p = 1;
-    do { k++; p *= r(); } while (p > l);
-    return k - 1;
-  }
-  const u = Math.max(1e-300, r()), v = r();
-  const g = Math.sqrt(-2 * Math.log(u)) * Math.cos(2 * Math.PI * v);
-  return Math.max(0, Math.round(lambda + Math.sqrt(lambda) * g));
 }
 
 /**
@@ -159,7 +135,7 @@ export function simulatePtycho(options: SimulateOptions = {}): SimulatedScan {
   const overlap = options.overlap ?? 0.7;
   if (!(overlap >= 0 && overlap < 1)) throw new InputError(`overlap must be in [0, 1), got ${overlap}`, '--overlap');
   const step = Math.max(1, (1 - overlap) * diameter);
-  const r = mulberry(options.seed ?? 1);
+  const r = mulberry32(options.seed ?? 1);
   const pos = options.scan === 'raster' ? rasterScan(count, step) : fermatSpiral(count, step);
   for (let i = 0; i < pos.length; i++) {
     pos[i] += (r() - 0.5) * 0.6; // positional jitter breaks raster periodicity

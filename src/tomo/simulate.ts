@@ -5,7 +5,7 @@
 import { InputError } from '../core/errors.js';
 import type { Volume } from '../core/array.js';
 import { secondsSince, type ProgressCallback } from '../core/progress.js';
-import { mulberry32 } from '../core/random.js';
+import { mulberry32, poisson } from '../core/random.js';
 import { makeGeometry } from './geometry.js';
 import { phantomEllipsoids, voxelizePhantom } from './phantom.js';
 import { ellipsoidProjectionsRef } from './reference.js';
@@ -39,23 +39,6 @@ export interface Simulation {
   truth: Volume;
   anglesDeg: Float64Array;
   seconds: number;
-}
-
-/** A Poisson sample of mean `lambda` (Knuth below 30, rounded normal above). */
-function poisson(lambda: number, rand: () => number): number {
-  if (lambda < 30) {
-    const l = Math.exp(-lambda);
-    let k = 0;
-    let p = 1;
-    do {
-      k++;
-      p *= rand();
-    } while (p > l);
-    return k - 1;
-  }
-  const u1 = Math.max(rand(), 1e-300);
-  const z = Math.sqrt(-2 * Math.log(u1)) * Math.cos(2 * Math.PI * rand());
-  return Math.max(0, Math.round(lambda + Math.sqrt(lambda) * z));
 }
 
 /** Simulates the tilt series of a phantom (exact line integrals, optional Poisson noise). */
