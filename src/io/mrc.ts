@@ -16,6 +16,7 @@ import { InputError } from '../core/errors.js';
 import type { Volume } from '../core/array.js';
 import { writeFileAtomic } from './atomic.js';
 import { requireFile, assertFitsInMemory } from './validate.js';
+import { halfToFloat } from './half.js';
 
 /** Options of {@link writeMrc}. */
 export interface MrcWriteOptions {
@@ -148,15 +149,6 @@ export async function writeMrc(path: string, volume: { data: Float32Array; shape
   }
   const header = mrcHeader(shape as [number, number, number], volume.data, options);
   await writeFileAtomic(path, [header, volume.data]);
-}
-
-function halfToFloat(h: number): number {
-  const s = h & 0x8000 ? -1 : 1;
-  const e = (h >> 10) & 0x1f;
-  const f = h & 0x3ff;
-  if (e === 0) return s * 2 ** -14 * (f / 1024);
-  if (e === 31) return f ? NaN : s * Infinity;
-  return s * 2 ** (e - 15) * (1 + f / 1024);
 }
 
 const MODE_BYTES: Record<number, number> = { 0: 1, 1: 2, 2: 4, 6: 2, 12: 2 };

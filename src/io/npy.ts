@@ -17,6 +17,7 @@ import { open } from 'node:fs/promises';
 import { InputError } from '../core/errors.js';
 import { writeFileAtomic } from './atomic.js';
 import { requireFile, assertFitsInMemory, type NumericArray } from './validate.js';
+import { halfToFloat } from './half.js';
 
 /** The typed arrays an {@link NpyArray} can hold. */
 export type NpyData = NumericArray;
@@ -60,15 +61,6 @@ function viewOf<T>(C: new (b: ArrayBuffer, o: number, l: number) => T, raw: Uint
   if (raw.byteOffset % 8 === 0) return new C(raw.buffer as ArrayBuffer, raw.byteOffset, count);
   const copy = raw.slice();
   return new C(copy.buffer, 0, count);
-}
-
-function halfToFloat(h: number): number {
-  const s = h & 0x8000 ? -1 : 1;
-  const e = (h >> 10) & 0x1f;
-  const f = h & 0x3ff;
-  if (e === 0) return s * 2 ** -14 * (f / 1024);
-  if (e === 31) return f ? NaN : s * Infinity;
-  return s * 2 ** (e - 15) * (1 + f / 1024);
 }
 
 function kindOf(char: string, size: number, file: string, descr: string): Kind {
