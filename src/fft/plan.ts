@@ -317,11 +317,7 @@ export async function fft2d(ctx: GpuContext, data: Float32Array, shape: [number,
   const plan = await Fft2dPlan.create(ctx, { height: h, width: w, batch });
   const buffer = ctx.upload(data, 'fft2d data');
   try {
-    const enc = ctx.device.createCommandEncoder({ label: 'fft2d' });
-    const pass = enc.beginComputePass({ label: 'fft2d' });
-    plan.encode(pass, buffer, direction, 0, shift);
-    pass.end();
-    await ctx.submitAndWait([enc.finish()], 'fft2d');
+    await ctx.runPass('fft2d', (pass) => plan.encode(pass, buffer, direction, 0, shift));
     return await ctx.readF32(buffer, data.length);
   } finally {
     buffer.destroy();

@@ -253,6 +253,18 @@ export class GpuContext {
   }
 
   /**
+   * Records one compute pass with `record`, submits it and waits for it (one-off jobs such as a
+   * single projection or a table); throws on GPU errors, naming `what` (default `label`).
+   */
+  async runPass(label: string, record: (pass: GPUComputePassEncoder) => void, what = label): Promise<void> {
+    const enc = this.device.createCommandEncoder({ label });
+    const pass = enc.beginComputePass({ label });
+    record(pass);
+    pass.end();
+    await this.submitAndWait([enc.finish()], what);
+  }
+
+  /**
    * Sleeps `ms` milliseconds without waiting on the GPU. dawn.node busy-polls the JS thread while
    * a read-back or `onSubmittedWorkDone` is pending; on a software adapter that polling takes a
    * CPU core from the adapter's own threads (measured: about a third of lavapipe's throughput on

@@ -80,15 +80,13 @@ export async function averageFramesToBuffer(ctx: GpuContext, frames: RealArray, 
   const mean = ctx.createStorage(frameSize * 4, `${label} mean`);
   ctx.fill(mean);
   const params = ctx.uniform(new UniformWriter(4).u32(n).u32(frameSize).u32(0).u32(0).buffer, `${label} average params`);
-  const enc = ctx.device.createCommandEncoder({ label: `average ${label}` });
-  const pass = enc.beginComputePass({ label: `average ${label}` });
-  pass.setPipeline(pipeline);
-  pass.setBindGroup(0, ctx.bind(pipeline, [params, input, mean]));
-  const [gx, gy] = grid1d(frameSize, WG, ctx.device.limits.maxComputeWorkgroupsPerDimension);
-  pass.dispatchWorkgroups(gx, gy);
-  pass.end();
   try {
-    await ctx.submitAndWait([enc.finish()], `averaging ${label} frames`);
+    await ctx.runPass(`average ${label}`, (pass) => {
+      pass.setPipeline(pipeline);
+      pass.setBindGroup(0, ctx.bind(pipeline, [params, input, mean]));
+      const [gx, gy] = grid1d(frameSize, WG, ctx.device.limits.maxComputeWorkgroupsPerDimension);
+      pass.dispatchWorkgroups(gx, gy);
+    }, `averaging ${label} frames`);
   } finally {
     input.destroy();
     params.destroy();

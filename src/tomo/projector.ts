@@ -253,11 +253,7 @@ export async function forwardProject(ctx: GpuContext, volume: Volume, geometry: 
       const params = proj.params(0, na);
       try {
         const bg = proj.bindProject(params, orderBuf, vol, sino);
-        const enc = ctx.device.createCommandEncoder({ label: 'tomo project' });
-        const pass = enc.beginComputePass({ label: 'tomo project' });
-        proj.encodeProject(pass, bg, na);
-        pass.end();
-        await ctx.submitAndWait([enc.finish()], 'forward projection');
+        await ctx.runPass('tomo project', (pass) => proj.encodeProject(pass, bg, na), 'forward projection');
         copyRowsIn(out, await ctx.readF32(sino, na * s * cols), na, rows, cols, r0, r1);
       } finally {
         for (const b of [vol, sino, params]) b.destroy();
@@ -296,11 +292,7 @@ export async function backProject(ctx: GpuContext, projections: Volume, geometry
       const params = proj.params(0, na);
       try {
         const bg = proj.bindBackproject(params, orderBuf, sino, vol);
-        const enc = ctx.device.createCommandEncoder({ label: 'tomo backproject' });
-        const pass = enc.beginComputePass({ label: 'tomo backproject' });
-        proj.encodeBackproject(pass, bg);
-        pass.end();
-        await ctx.submitAndWait([enc.finish()], 'back-projection');
+        await ctx.runPass('tomo backproject', (pass) => proj.encodeBackproject(pass, bg), 'back-projection');
         out.set(await ctx.readF32(vol, s * n * n), r0 * n * n);
       } finally {
         for (const b of [vol, sino, params]) b.destroy();
@@ -327,11 +319,7 @@ export async function rowWeights(ctx: GpuContext, geometry: TomoGeometry, kind: 
   try {
     const mode = kind === 'sum' ? 0 : 1;
     const bg = proj.bindRowWeights(mode, params, order, out);
-    const enc = ctx.device.createCommandEncoder({ label: 'tomo row weights' });
-    const pass = enc.beginComputePass();
-    proj.encodeRowWeights(pass, mode, bg, na);
-    pass.end();
-    await ctx.submitAndWait([enc.finish()], 'row weights');
+    await ctx.runPass('tomo row weights', (pass) => proj.encodeRowWeights(pass, mode, bg, na), 'row weights');
     return await ctx.readF32(out, na * geometry.cols);
   } finally {
     for (const b of [order, out, params]) b.destroy();
