@@ -191,6 +191,13 @@ function sliceRange(geometry: TomoGeometry, s0?: number, s1?: number): [number, 
   return [a, b];
 }
 
+/** `scale / w` for every positive weight w, 0 where w is 0 (rays or voxels the projector misses). */
+function reciprocals(weights: ArrayLike<number>, scale: number): Float64Array {
+  const out = new Float64Array(weights.length);
+  for (let i = 0; i < weights.length; i++) out[i] = weights[i] > 0 ? scale / weights[i] : 0;
+  return out;
+}
+
 /**
  * ART (Kaczmarz, one angle per block, sequential order) on slices `[s0, s1)`:
  * per angle, r = β (b − A_θ x) / ‖row‖², x ← x + A_θᵀ r, then x ← max(x, 0) when non-negative.
@@ -205,8 +212,7 @@ export function cpuArt(data: Float32Array, geometry: TomoGeometry, options: CpuI
   const g = angleArrays(geometry);
   const na = g.cos.length;
   const norm2 = cpuRowWeights(geometry, 'norm2');
-  const scale = new Float64Array(norm2.length);
-  for (let i = 0; i < norm2.length; i++) scale[i] = norm2[i] > 0 ? relax / norm2[i] : 0;
+  const scale = reciprocals(norm2, relax);
   const setupSeconds = (performance.now() - t0) / 1000;
 
   const t1 = performance.now();
@@ -247,11 +253,9 @@ export function cpuSirt(data: Float32Array, geometry: TomoGeometry, options: Cpu
   const g = angleArrays(geometry);
   const na = g.cos.length;
   const rowsum = cpuRowWeights(geometry, 'sum');
-  const rscale = new Float64Array(rowsum.length);
-  for (let i = 0; i < rowsum.length; i++) rscale[i] = rowsum[i] > 0 ? relax / rowsum[i] : 0;
+  const rscale = reciprocals(rowsum, relax);
   const colsum = cpuColumnSums(geometry);
-  const cscale = new Float64Array(n * n);
-  for (let i = 0; i < n * n; i++) cscale[i] = colsum[i] > 0 ? 1 / colsum[i] : 0;
+  const cscale = reciprocals(colsum, 1);
   const setupSeconds = (performance.now() - t0) / 1000;
 
   const t1 = performance.now();
