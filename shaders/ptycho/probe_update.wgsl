@@ -62,15 +62,25 @@ fn finish(i: u32, ry: u32, rx: u32, acc_in: vec2f, d_in: f32) {
   }
 }
 
+// Probe element i = (mode m, pixel r = ry·w + rx) as (m, r, ry, rx).
+fn probe_pixel(i: u32) -> vec4u {
+  let hw = p.h * p.w;
+  let m = i / hw;
+  let r = i - m * hw;
+  let ry = r / p.w;
+  return vec4u(m, r, ry, r - ry * p.w);
+}
+
 @compute @workgroup_size(WG)
 fn main(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg: vec3u) {
   let i = linear_index(gid, nwg, WG);
   let hw = p.h * p.w;
   if (i >= p.modes * hw) { return; }
-  let m = i / hw;
-  let r = i - m * hw;
-  let ry = r / p.w;
-  let rx = r - ry * p.w;
+  let px = probe_pixel(i);
+  let m = px.x;
+  let r = px.y;
+  let ry = px.z;
+  let rx = px.w;
   var acc = vec2f(0.0);
   var d = 0.0;
   for (var k = 0u; k < p.n_frames; k++) {
@@ -86,10 +96,11 @@ fn main_fused(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups
   let i = linear_index(gid, nwg, WG);
   let hw = p.h * p.w;
   if (i >= p.modes * hw) { return; }
-  let m = i / hw;
-  let r = i - m * hw;
-  let ry = r / p.w;
-  let rx = r - ry * p.w;
+  let px = probe_pixel(i);
+  let m = px.x;
+  let r = px.y;
+  let ry = px.z;
+  let rx = px.w;
   let pm = probe[i];
   var acc = vec2f(0.0);
   var d = 0.0;
