@@ -22,7 +22,7 @@ import { writeFileAtomic } from '../src/io/atomic.js';
 import { writeVolume } from '../src/io/volume.js';
 import { loadProjections } from '../src/tomo/input.js';
 import { makeGeometry, type TomoGeometry } from '../src/tomo/geometry.js';
-import { defaultSlicesPerWorkgroup, reconstructIterative } from '../src/tomo/iterative.js';
+import { defaultSlicesPerWorkgroup, reconstructIterative, type SweepTraversal } from '../src/tomo/iterative.js';
 import { reconstructFbp } from '../src/tomo/fbp.js';
 import { simulateTiltSeries } from '../src/tomo/simulate.js';
 import { relativeError, relativeL2 } from '../src/tomo/metrics.js';
@@ -70,6 +70,8 @@ export interface BenchOptions {
   quiet: boolean;
   /** Do not write JSON. */
   noJson: boolean;
+  /** The sweep traversal of ART/SART/SIRT (default: the library's choice for the adapter). */
+  traversal?: SweepTraversal;
 }
 
 const USAGE = `usage: node dist/bench/run.js [options]   (npm run bench -- [options])
@@ -79,6 +81,8 @@ const USAGE = `usage: node dist/bench/run.js [options]   (npm run bench -- [opti
   --iterations-scale X  multiply iteration counts by X (at least 1 each), e.g. 0.25 → SIRT 5
   --cpu-slices K        slices the CPU baseline computes, scaled per slice (default 16; 0 = none)
   --angles N            tilt angles between -73 and +73 degrees (default 74)
+  --traversal T         sweep traversal of ART/SART/SIRT: bands or voxels (default: the library's
+                        choice, bands on a software adapter and voxels on a GPU)
   --out FILE            JSON path (default bench/results/<date>-<adapter>-n<size>.json)
   --no-json             do not write JSON
   --markdown            print the table as Markdown (for the README)
@@ -102,6 +106,7 @@ export function parseBenchArgs(argv: string[]): BenchOptions & { help: boolean }
       'iterations-scale': { type: 'string' },
       'cpu-slices': { type: 'string' },
       angles: { type: 'string' },
+      traversal: { type: 'string' },
       out: { type: 'string' },
       'no-json': { type: 'boolean', default: false },
       markdown: { type: 'boolean', default: false },
@@ -131,9 +136,12 @@ export function parseBenchArgs(argv: string[]): BenchOptions & { help: boolean }
     cpuSlices = Number(values['cpu-slices']);
     if (!Number.isInteger(cpuSlices) || cpuSlices < 0) throw new Error(`--cpu-slices must be a non-negative integer, got '${values['cpu-slices']}'`);
   }
+  const traversal = values.traversal;
+  if (traversal !== undefined && traversal !== 'bands' && traversal !== 'voxels') throw new Error(`--traversal must be bands or voxels, got '${traversal}'`);
   return {
     size,
     angles,
+    traversal,
     only,
     iterationsScale,
     quick,
@@ -224,7 +232,7 @@ export async function runBench(options: BenchOptions, log: (line: string) => voi
       const slicesPerWorkgroup = Math.min(defaultSlicesPerWorkgroup(ctx, rows), wr);
       for (const alg of algorithms) {
         if (alg === 'fbp') await reconstructFbp(ctx, wp, wg, {});
-        else await reconstructIterative(ctx, wp, wg, alg, { iterations: 1, nonNegative, slicesPerWorkgroup });
+        else await reconstructIterative(ctx, wp, wg, alg, { iterations: 1, nonNegative, slicesPerWorkgroup, sweepTraversal: options.traversal });
       }
       warmupSeconds = (performance.now() - t) / 1000;
       log(`  shader warm-up ${warmupSeconds.toFixed(2)} s`);
@@ -273,6 +281,7 @@ export async function runBench(options: BenchOptions, log: (line: string) => voi
             iterations,
             nonNegative,
             relaxation,
+            sweepTraversal: options.traversal,
             onProgress: (e) => log(`  iteration ${e.iteration}/${e.of}: residual ${e.residual?.toFixed(4)}, at ${e.seconds.toFixed(2)} s`),
           });
           const t1 = performance.now();
@@ -385,6 +394,7 @@ export async function runBench(options: BenchOptions, log: (line: string) => voi
       cpuSlices: options.cpuSlices,
       quick: options.quick,
       workloads: options.only,
+      traversal: options.traversal ?? (ctx.info.software ? 'bands' : 'voxels'),
     },
     simulateSeconds: sim.seconds,
     warmupSeconds,

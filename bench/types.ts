@@ -104,6 +104,8 @@ export interface BenchResult {
     cpuSlices: number;
     quick: boolean;
     workloads: string[];
+    /** The sweep traversal the iterative workloads ran (bands or voxels). */
+    traversal?: string;
   };
   simulateSeconds: number;
   /** Shader compilation (first use of each pipeline), done before the timed runs. */

@@ -34,15 +34,26 @@ override FFT_INTERLEAVED: bool = false;
 
 @group(1) @binding(0) var<storage, read> fft_twiddles: array<vec2f>;
 
-// Two halves of FFT_N · FFT_LINES points (the second is used only with three stages).
-var<workgroup> fft_sm: array<vec2f, 2u * FFT_N * FFT_LINES>;
+// Skew the workgroup-memory layout (see fft_slot); off only where the padding does not fit.
+override FFT_SKEW: bool = true;
+// Points per line in workgroup memory: with the skew, one padding slot after every 16 points.
+override FFT_PADDED: u32 = FFT_N + select(0u, FFT_N / 16u, FFT_SKEW);
+// Slots of one half of the workgroup memory: FFT_LINES padded lines.
+override FFT_HALF: u32 = FFT_LINES * FFT_PADDED;
 
-// Workgroup-memory slot of point `pos` of line `line` (within one half).
+// Two halves (the second is used only with three stages).
+var<workgroup> fft_sm: array<vec2f, 2u * FFT_HALF>;
+
+// Workgroup-memory slot of point `pos` of line `line` (within one half). The skew pos + pos/16
+// spreads the first stage's writes (each invocation writes R consecutive points, invocations
+// R points apart) over the memory banks: unskewed, the 16 invocations of a half-warp wrote to
+// one bank, a 16-way conflict in the row passes (2-way in the column passes of 8 lines).
 fn fft_slot(line: u32, pos: u32) -> u32 {
+  let p = select(pos, pos + pos / 16u, FFT_SKEW);
   if (FFT_INTERLEAVED) {
-    return pos * FFT_LINES + line;
+    return p * FFT_LINES + line;
   }
-  return line * FFT_N + pos;
+  return line * FFT_PADDED + p;
 }
 
 // exp(∓2πi m / FFT_TABLE): the sign follows the direction.
@@ -252,7 +263,7 @@ fn fft_stage(radix: u32, first: bool, last: bool, ns: u32, src: u32, dst: u32, t
 
 // Transforms FFT_LINES lines from fft_input to fft_output. Uniform control flow only.
 fn fft_run(tid: u32) {
-  let half = FFT_N * FFT_LINES;
+  let half = FFT_HALF;
   fft_stage(FFT_R0, true, false, 1u, 0u, 0u, tid);
   workgroupBarrier();
   if (FFT_R2 == 1u) {

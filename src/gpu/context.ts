@@ -109,6 +109,9 @@ function instanceFlags(backend: BackendName, adapterName?: string): string[] {
   const flags = ['disable-dawn-features=timestamp_quantization'];
   if (backend !== 'auto') flags.push(`backend=${backend}`);
   if (adapterName) flags.push(`adapter=${adapterName}`);
+  // Expert knob: extra dawn.node instance flags, whitespace-separated (e.g. enable-dawn-features=...).
+  const extra = process.env.WEBRECON_DAWN_FLAGS?.trim();
+  if (extra) flags.push(...extra.split(/\s+/));
   return flags;
 }
 

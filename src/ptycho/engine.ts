@@ -12,7 +12,8 @@
  *   4. x_j ← F⁻¹ x_j: the exit waves ψ_j, or the overlap residual D_j = ψ_j − P·S_j O
  *   5. overlap projection, `inner` times: object from ψ (or D) and P (a gather over each object
  *      tile's frame list: race-free and deterministic), then the probe from ψ (or D) and O once
- *      probe updates have started (object_update.wgsl, probe_update.wgsl; residual form:
+ *      probe updates have started (object_update.wgsl; probe_sums.wgsl over groups of frames, then
+ *      probe_update.wgsl adds the groups; residual form:
  *      D kept current by probe_times_view.wgsl delta_object/delta_probe).
  *
  * Parametrisation ψ' = a·ψ + b·Π_O ψ + c·Π_F((1+α)Π_O ψ − αψ):
@@ -100,6 +101,8 @@ export interface DmEngineOptions {
   initialObject?: ComplexArray;
   /** Scale the initial probe so h·w·Σ|P|² equals the mean frame sum (default true). */
   scaleProbe?: boolean;
+  /** @internal The FFT plan's skewed workgroup-memory layout (Fft2dOptions.skew; default: on GPUs); for tests. */
+  fftSkew?: boolean;
 }
 
 /**
@@ -118,6 +121,23 @@ function fourierWorkgroup(ctx: GpuContext): number {
 const WG_VIEW = 64;
 const WG_PROBE = 64;
 const WG_PREP = 256;
+
+/** Most partial sums the probe step keeps per chunk (groups × modes·h·w; 2^22 × 16 bytes = 64 MiB). */
+const PROBE_PARTIALS = 2 ** 22;
+/** Fewest frames one probe-sum invocation adds. */
+const MIN_FRAMES_PER_GROUP = 32;
+
+/**
+ * @internal How the probe step splits a chunk of `frames` frames for `elements` = modes·h·w
+ * probe elements: `groups` groups of `perGroup` consecutive frames (the last may hold fewer),
+ * each summed by its own invocations (probe_sums.wgsl), then added in group order
+ * (probe_update.wgsl). Depends only on the sizes, so every device computes the same sums.
+ */
+export function probeFrameGroups(frames: number, elements: number): { groups: number; perGroup: number } {
+  const maxGroups = Math.max(1, Math.floor(PROBE_PARTIALS / elements));
+  const perGroup = Math.max(MIN_FRAMES_PER_GROUP, Math.ceil(frames / maxGroups));
+  return { groups: Math.ceil(frames / perGroup), perGroup };
+}
 
 /**
  * @internal How a partition of a multi-device run (src/ptycho/partition.ts) sets up its engine:
@@ -147,9 +167,13 @@ interface Chunk {
   deltaProbe?: GPUBindGroup;
   fourier: GPUBindGroup;
   object: GPUBindGroup;
+  /** Probe half-step: partial sums over groups of frames (probe_sums.wgsl), then their sum and the update. */
+  probeSums: GPUBindGroup;
+  /** Partial sums fused with the residual update of the object half-step (residual form). */
+  probeSumsFused?: GPUBindGroup;
   probe: GPUBindGroup;
-  /** Probe half-step fused with the residual update of the object half-step (residual form). */
-  probeFused?: GPUBindGroup;
+  /** Frame groups of the probe sums. */
+  probeGroups: number;
   tilesX: number;
   tilesY: number;
   buffers: GPUBuffer[];
@@ -191,7 +215,7 @@ export class DmEngine {
   private readonly objDen: GPUBuffer;
   private readonly prNum: GPUBuffer;
   private readonly prDen: GPUBuffer;
-  private readonly pipes: Record<'view' | 'rowsModel' | 'deltaObject' | 'deltaProbe' | 'fourier' | 'object' | 'probe' | 'probeFused' | 'prep', GPUComputePipeline>;
+  private readonly pipes: Record<'view' | 'rowsModel' | 'deltaObject' | 'deltaProbe' | 'fourier' | 'object' | 'probeSums' | 'probeSumsFused' | 'probe' | 'prep', GPUComputePipeline>;
   private started = false;
   private destroyed = false;
   /** A partition's engine (DmEngineLayout): its kernels never finalise, so only DmPartition may drive it. */
@@ -274,6 +298,8 @@ export class DmEngine {
     const TILE = objectTile(ctx);
     const tilesX = Math.ceil(cols / TILE), tilesY = Math.ceil(rows / TILE);
     const ranges = frameChunks(n, perChunk);
+    const maxGroups = Math.max(...ranges.map(([f, e]) => probeFrameGroups(e - f, M * hw).groups));
+    const prPart = this.keep(ctx.createStorage(maxGroups * M * hw * 16, 'ptycho probe partial sums'));
     ranges.forEach(([first, end], ci) => {
       const count = end - first;
       const isFirst = ci === 0 ? 1 : 0;
@@ -284,7 +310,9 @@ export class DmEngine {
       const viewU = ctx.uniform(new UniformWriter(8).u32(h).u32(w).u32(M).u32(cols).u32(first).u32(count).u32(0).u32(0).buffer, 'view params');
       const fourU = ctx.uniform(new UniformWriter(12).u32(hw).u32(M).u32(first).u32(count).f32(alpha).f32(a).f32(b).f32(c).f32(pbound ?? 0).f32(1 / maskSum).u32(0).u32(0).buffer, 'fourier params');
       const objU = ctx.uniform(new UniformWriter(12).u32(rows).u32(cols).u32(h).u32(w).u32(M).u32(tilesX).u32(first).u32(isFirst).u32(isLast).f32(this.inertia.object).f32(options.objectAmplitudeMax ?? 0).u32(0).buffer, 'object params');
-      const prU = ctx.uniform(new UniformWriter(12).u32(h).u32(w).u32(M).u32(cols).u32(first).u32(count).u32(isFirst).u32(isLast).f32(this.inertia.probe).f32(options.probeSupport ?? 0).u32(0).u32(0).buffer, 'probe params');
+      const groups = probeFrameGroups(count, M * hw);
+      const sumsU = ctx.uniform(new UniformWriter(8).u32(h).u32(w).u32(M).u32(cols).u32(first).u32(count).u32(groups.groups).u32(groups.perGroup).buffer, 'probe sums params');
+      const prU = ctx.uniform(new UniformWriter(8).u32(h).u32(w).u32(M).u32(groups.groups).u32(isFirst).u32(isLast).f32(this.inertia.probe).f32(options.probeSupport ?? 0).buffer, 'probe params');
       const rowGroups = (count * M * h) / plan.rowShape.lines;
       const fftU = ctx.uniform(new UniformWriter(4).u32(rowGroups).u32(0).u32(0).u32(0).buffer, 'fft rows params');
       const modelU = ctx.uniform(new UniformWriter(8).u32(h).u32(w).u32(M).u32(cols).u32(first).u32(0).u32(0).u32(0).buffer, 'model params');
@@ -292,7 +320,7 @@ export class DmEngine {
       const lists = tileFrameLists(this.geometry, TILE, first, end);
       const tStart = ctx.upload(lists.start, 'tile starts');
       const tFrames = ctx.upload(lists.frames, 'tile frames');
-      bufs.push(viewU, fourU, objU, prU, tStart, tFrames);
+      bufs.push(viewU, fourU, objU, sumsU, prU, tStart, tFrames);
       const magRange = { buffer: mag, offset: first * hw * 4, size: count * hw * 4 };
       this.chunks.push({
         first,
@@ -304,8 +332,10 @@ export class DmEngine {
         deltaObject: this.objOld ? ctx.bind(pipes.deltaObject, [viewU, waves(this.x), this.probe, this.obj, pos, this.objOld], 'delta object') : undefined,
         deltaProbe: this.probeOld ? ctx.bind(pipes.deltaProbe, [viewU, waves(this.x), this.probe, this.obj, pos, this.probeOld], 'delta probe') : undefined,
         object: ctx.bind(pipes.object, [objU, this.obj, this.probe, waves(this.x), pos, tStart, tFrames, objNum, objDen], 'object'),
-        probe: ctx.bind(pipes.probe, [prU, this.probe, this.obj, waves(this.x), pos, prNum, prDen], 'probe'),
-        probeFused: this.objOld ? ctx.bind(pipes.probeFused, [prU, this.probe, this.obj, waves(this.x), pos, prNum, prDen, this.objOld], 'probe fused') : undefined,
+        probeSums: ctx.bind(pipes.probeSums, [sumsU, this.obj, waves(this.x), pos, prPart], 'probe sums'),
+        probeSumsFused: this.objOld ? ctx.bind(pipes.probeSumsFused, [sumsU, this.obj, waves(this.x), pos, prPart, this.probe, this.objOld], 'probe sums fused') : undefined,
+        probe: ctx.bind(pipes.probe, [prU, this.probe, prPart, prNum, prDen], 'probe'),
+        probeGroups: groups.groups,
         tilesX,
         tilesY,
         buffers: bufs,
@@ -336,16 +366,18 @@ export class DmEngine {
     const [n, h, w] = dataset.shape;
     const exact = options.exactOverlap ?? (options.subpixel !== false && hasFractions(dataset.positions));
     const R = exact ? 1 : 0;
-    const plan = await Fft2dPlan.create(ctx, { height: h, width: w, batch: n * modes, maxBindingBytes: options.maxBindingBytes });
+    const plan = await Fft2dPlan.create(ctx, { height: h, width: w, batch: n * modes, maxBindingBytes: options.maxBindingBytes, skew: options.fftSkew });
+    const powerBound = resolvePowerBound(options.powerBound, dataset.frames) !== undefined;
     const pipes = {
       view: await ctx.pipelines.getChecked({ shader: 'ptycho/probe_times_view.wgsl', entry: 'model', constants: { WG: WG_VIEW } }),
       rowsModel: await ctx.pipelines.getChecked({ ...fftPassSpec('rows', plan.rowShape, w, false, false, false), shader: 'ptycho/fft_rows_model.wgsl', entry: 'fft_rows_model' }),
       deltaObject: await ctx.pipelines.getChecked({ shader: 'ptycho/probe_times_view.wgsl', entry: 'delta_object', constants: { WG: WG_VIEW } }),
       deltaProbe: await ctx.pipelines.getChecked({ shader: 'ptycho/probe_times_view.wgsl', entry: 'delta_probe', constants: { WG: WG_VIEW } }),
-      fourier: await ctx.pipelines.getChecked({ shader: 'ptycho/fourier_update.wgsl', entry: 'main', constants: { WG: fourierWorkgroup(ctx), POWER_BOUND: resolvePowerBound(options.powerBound, dataset.frames) !== undefined ? 1 : 0, X_OUT_DIFF: R } }),
+      fourier: await ctx.pipelines.getChecked({ shader: 'ptycho/fourier_update.wgsl', entry: 'main', constants: { WG: fourierWorkgroup(ctx), POWER_BOUND: powerBound ? 1 : 0, X_OUT_DIFF: R } }),
       object: await ctx.pipelines.getChecked({ shader: 'ptycho/object_update.wgsl', entry: 'main', constants: { TILE: objectTile(ctx), RESIDUAL: R } }),
+      probeSums: await ctx.pipelines.getChecked({ shader: 'ptycho/probe_sums.wgsl', entry: 'main', constants: { WG: WG_PROBE } }),
+      probeSumsFused: await ctx.pipelines.getChecked({ shader: 'ptycho/probe_sums.wgsl', entry: 'main_fused', constants: { WG: WG_PROBE } }),
       probe: await ctx.pipelines.getChecked({ shader: 'ptycho/probe_update.wgsl', entry: 'main', constants: { WG: WG_PROBE, RESIDUAL: R } }),
-      probeFused: await ctx.pipelines.getChecked({ shader: 'ptycho/probe_update.wgsl', entry: 'main_fused', constants: { WG: WG_PROBE, RESIDUAL: 1 } }),
       prep: await ctx.pipelines.getChecked({ shader: 'ptycho/prepare.wgsl', entry: 'sqrt_inplace', constants: { WG: WG_PREP } }),
     };
     return ctx.checked('setting up the difference map', () => new DmEngine(ctx, dataset, { ...options, modes, exactOverlap: exact }, pipes, plan, layout));
@@ -408,8 +440,12 @@ export class DmEngine {
   encodeProbe(pass: GPUComputePassEncoder, fused = false): void {
     const maxPerDim = this.ctx.device.limits.maxComputeWorkgroupsPerDimension;
     for (const c of this.chunks) {
-      pass.setPipeline(fused ? this.pipes.probeFused : this.pipes.probe);
-      pass.setBindGroup(0, fused ? c.probeFused! : c.probe);
+      pass.setPipeline(fused ? this.pipes.probeSumsFused : this.pipes.probeSums);
+      pass.setBindGroup(0, fused ? c.probeSumsFused! : c.probeSums);
+      const [sx, sy] = grid1d(c.probeGroups * this.modes * this.hw, WG_PROBE, maxPerDim);
+      pass.dispatchWorkgroups(sx, sy);
+      pass.setPipeline(this.pipes.probe);
+      pass.setBindGroup(0, c.probe);
       const [gx, gy] = grid1d(this.modes * this.hw, WG_PROBE, maxPerDim);
       pass.dispatchWorkgroups(gx, gy);
     }
@@ -487,7 +523,7 @@ export class DmEngine {
   }
 
   /** Stages of one iteration, for tests of single kernels. */
-  static readonly STAGES = ['view', 'fft', 'model+fft', 'fourier', 'ifft', 'object', 'probe', 'deltaObject', 'deltaProbe', 'probeFused'] as const;
+  static readonly STAGES = ['view', 'fft', 'model+fft', 'fourier', 'ifft', 'exit', 'object', 'probe', 'deltaObject', 'deltaProbe', 'probeFused'] as const;
 
   /**
    * @internal Runs the named stages once, in order, in one submit (tests of single kernels).
@@ -511,6 +547,7 @@ export class DmEngine {
         }
       } else if (s === 'fft' || s === 'ifft') this.plan.encode(pass, this.x, s === 'fft' ? 'forward' : 'inverse');
       else if (s === 'model+fft') this.encodeExitModel(pass);
+      else if (s === 'exit') this.encodeExitWaveStages(pass);
       else if (s === 'fourier') this.encodeFourier(pass);
       else if (s === 'deltaObject') this.encodeDelta(pass, 'object');
       else if (s === 'deltaProbe') this.encodeDelta(pass, 'probe');

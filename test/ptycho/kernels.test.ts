@@ -4,7 +4,7 @@
  * chunked bindings, sub-pixel positions.
  */
 import { afterAll, describe, expect, it } from 'vitest';
-import { DmEngine, dmCoefficients } from '../../src/ptycho/engine.js';
+import { DmEngine, dmCoefficients, probeFrameGroups } from '../../src/ptycho/engine.js';
 import { refExitModel, refFourierUpdate, refObjectUpdate, refProbeUpdate } from '../../src/ptycho/reference.js';
 import type { PtychoDataset } from '../../src/ptycho/dataset.js';
 import { referenceFft2d } from '../../src/fft/reference.js';
@@ -23,11 +23,11 @@ function randomDataset(seed: number, n: number, h: number, w: number): PtychoDat
   return { frames, shape: [n, h, w], positions, mask, source: 'random' };
 }
 
-async function setup(seed: number, modes: number, maxBindingBytes?: number, variant: 'dm' | 'raar' = 'dm', subpixel = true, innerIterations = 1) {
+async function setup(seed: number, modes: number, maxBindingBytes?: number, variant: 'dm' | 'raar' = 'dm', subpixel = true, innerIterations = 1, fftSkew?: boolean) {
   const ctx = await testContext();
   const [n, h, w] = [11, 32, 32];
   const ds = randomDataset(seed, n, h, w);
-  const engine = await DmEngine.create(ctx, ds, { modes, maxBindingBytes, variant, beta: variant === 'raar' ? 0.8 : 0.9, subpixel, innerIterations });
+  const engine = await DmEngine.create(ctx, ds, { modes, maxBindingBytes, variant, beta: variant === 'raar' ? 0.8 : 0.9, subpixel, innerIterations, fftSkew });
   expect(engine.exactOverlap).toBe(subpixel);
   engines.push(engine);
   const [rows, cols] = engine.geometry.objectShape;
@@ -120,6 +120,109 @@ for (const [modes, chunk, subpixel] of CASES) {
     });
   });
 }
+
+describe('exit-wave half F⁻¹(Fourier update of F(P·S_j O)) vs float64', () => {
+  // [power bound, sub-pixel, chunk bytes, skewed FFT layout (the GPU default)]
+  const CASES: Array<[boolean, boolean, number | undefined, boolean]> = [
+    [false, true, undefined, false],
+    [true, true, undefined, true],
+    [true, false, 4 * 32 * 32 * 8, false],
+    [false, false, undefined, true],
+  ];
+  for (const [bounded, subpixel, chunk, fftSkew] of CASES) {
+    it(`${bounded ? 'power bound at the median e_Φ' : 'no power bound'}, ${subpixel ? 'residual form' : 'closed form'}${chunk ? ', chunks of 4 frames' : ''}${fftSkew ? ', skewed FFT layout' : ''}`, async () => {
+      const seed = freshSeed();
+      const ctx = await testContext();
+      const [n, h, w] = [11, 32, 32];
+      const hw = h * w;
+      const ds = randomDataset(seed, n, h, w);
+      const k = dmCoefficients('dm', 0.9);
+      const mag = Float64Array.from(ds.frames, Math.sqrt);
+      const r = rng(seed + 9);
+      const obj0 = (rows: number, cols: number) => randomArray(2 * rows * cols, seed + 2);
+      const probe = randomArray(2 * hw, seed + 3);
+      const Psi = randomArray(2 * n * hw, seed + 6, -20, 20);
+      // Power bound: the median of the frames' e_Φ, so some frames are relaxed and some are not.
+      let bound: number | undefined;
+      const engine = await DmEngine.create(ctx, ds, { subpixel, maxBindingBytes: chunk, variant: 'dm', beta: 0.9, powerBound: 'none', fftSkew });
+      engines.push(engine);
+      const [rows, cols] = engine.geometry.objectShape;
+      const obj = obj0(rows, cols);
+      const X = referenceFft2d(refExitModel(obj, cols, probe, 1, h, w, engine.geometry.positions), [n, h, w], 'forward');
+      if (bounded) {
+        const ePhi: number[] = [];
+        let maskSum = 0;
+        for (let q = 0; q < hw; q++) maskSum += ds.mask![q];
+        for (let j = 0; j < n; j++) {
+          let e = 0;
+          for (let q = 0; q < hw; q++) {
+            const i = 2 * (j * hw + q);
+            const a = Math.hypot((1 + k.alpha) * X[i] - k.alpha * Psi[i], (1 + k.alpha) * X[i + 1] - k.alpha * Psi[i + 1]);
+            e += ds.mask![q] * (a - mag[j * hw + q]) ** 2;
+          }
+          ePhi.push(e / maskSum);
+        }
+        bound = [...ePhi].sort((a, b) => a - b)[Math.floor(n / 2)] * (1 + 0.01 * r());
+      }
+      const eng = bounded ? await DmEngine.create(ctx, ds, { subpixel, maxBindingBytes: chunk, variant: 'dm', beta: 0.9, powerBound: bound, fftSkew }) : engine;
+      if (eng !== engine) engines.push(eng);
+      const b = eng.gpuBuffers;
+      ctx.queue.writeBuffer(b.obj, 0, obj);
+      ctx.queue.writeBuffer(b.probe, 0, probe);
+      ctx.queue.writeBuffer(b.psi, 0, Psi);
+      ctx.fill(b.x);
+      ctx.fill(b.err);
+      await eng.runStages(['exit']);
+      const psi = await ctx.readF32(b.psi, 2 * n * hw);
+      const x = await ctx.readF32(b.x, 2 * n * hw);
+      const err = await ctx.readF32(b.err, n);
+      const ref = refFourierUpdate(X, Psi, mag, ds.mask, 1, hw, k, bound);
+      const wantX = referenceFft2d(subpixel ? ref.psi.map((v, i) => v - X[i]) : ref.psi, [n, h, w], 'inverse');
+      expect(allFinite(psi) && allFinite(x) && allFinite(err), `seed ${seed}`).toBe(true);
+      expect(relL2(psi, ref.psi), `seed ${seed}`).toBeLessThan(1e-5);
+      expect(relL2(x, wantX), `seed ${seed}`).toBeLessThan(1e-5);
+      expect(relL2(err, ref.errors), `seed ${seed}`).toBeLessThan(1e-5);
+    });
+  }
+});
+
+describe('probe update over several frame groups and chunks', () => {
+  it('probeFrameGroups: at least 32 frames per group, at most 2^22 partial sums, every frame in one group', () => {
+    expect(probeFrameGroups(11, 1024)).toEqual({ groups: 1, perGroup: 32 });
+    expect(probeFrameGroups(75, 2048)).toEqual({ groups: 3, perGroup: 32 });
+    const big = probeFrameGroups(16383, 128 * 128);
+    expect(big.groups * 128 * 128).toBeLessThanOrEqual(2 ** 22);
+    expect(big.groups * big.perGroup).toBeGreaterThanOrEqual(16383);
+    expect((big.groups - 1) * big.perGroup).toBeLessThan(16383);
+  });
+
+  for (const residual of [false, true]) {
+    it(`75 frames in chunks of 40 (2 + 2 groups), 2 modes, ${residual ? 'residual form' : 'closed form'}: = float64 reference`, async () => {
+      const seed = freshSeed();
+      const ctx = await testContext();
+      const [n, h, w, modes] = [75, 32, 32, 2];
+      const ds = randomDataset(seed, n, h, w);
+      const engine = await DmEngine.create(ctx, ds, { modes, maxBindingBytes: 40 * modes * h * w * 8, subpixel: residual });
+      engines.push(engine);
+      const [, cols] = engine.geometry.objectShape;
+      const b = engine.gpuBuffers;
+      const obj = randomArray(2 * engine.geometry.objectShape[0] * cols, seed + 2);
+      const probe = randomArray(2 * modes * h * w, seed + 3);
+      const waves = randomArray(2 * n * modes * h * w, seed + 8);
+      ctx.queue.writeBuffer(b.obj, 0, obj);
+      ctx.queue.writeBuffer(b.probe, 0, probe);
+      const model = refExitModel(obj, cols, probe, modes, h, w, engine.geometry.positions);
+      ctx.queue.writeBuffer(b.x, 0, residual ? Float32Array.from(waves, (v, i) => v - model[i]) : waves);
+      ctx.queue.writeBuffer(b.prNum, 0, new Float32Array(2 * modes * h * w).fill(NaN));
+      ctx.queue.writeBuffer(b.prDen, 0, new Float32Array(modes * h * w).fill(NaN));
+      await engine.runStages(['probe']);
+      const got = await ctx.readF32(b.probe, 2 * modes * h * w);
+      const ref = refProbeUpdate(probe, modes, h, w, obj, cols, waves, engine.geometry.positions, Math.fround(engine.inertia.probe));
+      expect(allFinite(got), `seed ${seed}`).toBe(true);
+      expect(relL2(got, ref), `seed ${seed}`).toBeLessThan(1e-5);
+    });
+  }
+});
 
 describe('constraints: object amplitude clip and probe support', () => {
   it('clip |O| ≤ 0.5 after the object update and zero the probe outside a 9-pixel disc, vs float64', async () => {
@@ -217,10 +320,10 @@ describe('Fourier update with the power bound (photon-count data: auto bound 0.2
 });
 
 describe('one whole DM / RAAR iteration vs float64', () => {
-  for (const [variant, subpixel, inner] of [['dm', true, 1], ['dm', true, 2], ['dm', false, 2], ['raar', true, 1]] as const) {
-    it(`${variant}, ${subpixel ? 'sub-pixel' : 'whole-pixel'}, ${inner} overlap alternation(s): object, probe and Fourier error after two iterations (probe updated)`, async () => {
+  for (const [variant, subpixel, inner, skew] of [['dm', true, 1, false], ['dm', true, 2, false], ['dm', false, 2, false], ['raar', true, 1, false], ['dm', true, 1, true]] as const) {
+    it(`${variant}, ${subpixel ? 'sub-pixel' : 'whole-pixel'}, ${inner} overlap alternation(s)${skew ? ', skewed FFT layout' : ''}: object, probe and Fourier error after two iterations (probe updated)`, async () => {
       const seed = freshSeed();
-      const { ctx, ds, engine, obj, probe, n, h, w, rows, cols } = await setup(seed, 1, undefined, variant, subpixel, inner);
+      const { ctx, ds, engine, obj, probe, n, h, w, rows, cols } = await setup(seed, 1, undefined, variant, subpixel, inner, skew);
       void ctx;
       const pos = engine.geometry.positions;
       const k = dmCoefficients(variant, variant === 'raar' ? 0.8 : 0.9);
