@@ -367,7 +367,9 @@ export class DmEngine {
     const exact = options.exactOverlap ?? (options.subpixel !== false && hasFractions(dataset.positions));
     const R = exact ? 1 : 0;
     const plan = await Fft2dPlan.create(ctx, { height: h, width: w, batch: n * modes, maxBindingBytes: options.maxBindingBytes, skew: options.fftSkew });
-    const powerBound = resolvePowerBound(options.powerBound, dataset.frames) !== undefined;
+    // Resolved once here ('auto' scans every intensity) and handed to the constructor as a number or 'none'.
+    const bound = resolvePowerBound(options.powerBound, dataset.frames);
+    const powerBound = bound !== undefined;
     const pipes = {
       view: await ctx.pipelines.getChecked({ shader: 'ptycho/probe_times_view.wgsl', entry: 'model', constants: { WG: WG_VIEW } }),
       rowsModel: await ctx.pipelines.getChecked({ ...fftPassSpec('rows', plan.rowShape, w, false, false, false), shader: 'ptycho/fft_rows_model.wgsl', entry: 'fft_rows_model' }),
@@ -380,7 +382,7 @@ export class DmEngine {
       probe: await ctx.pipelines.getChecked({ shader: 'ptycho/probe_update.wgsl', entry: 'main', constants: { WG: WG_PROBE, RESIDUAL: R } }),
       prep: await ctx.pipelines.getChecked({ shader: 'ptycho/prepare.wgsl', entry: 'sqrt_inplace', constants: { WG: WG_PREP } }),
     };
-    return ctx.checked('setting up the difference map', () => new DmEngine(ctx, dataset, { ...options, modes, exactOverlap: exact }, pipes, plan, layout));
+    return ctx.checked('setting up the difference map', () => new DmEngine(ctx, dataset, { ...options, modes, exactOverlap: exact, powerBound: bound ?? 'none' }, pipes, plan, layout));
   }
 
   private keep<T extends GPUBuffer>(b: T): T {
