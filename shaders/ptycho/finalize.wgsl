@@ -23,12 +23,14 @@ fn finalize_object(o_in: vec2f, acc: vec2f, d: f32, c_o: f32, amp_max: f32, resi
   return o;
 }
 
-// Probe pixel (ry, rx) of an h×w frame: optional real-space support, zero outside a disc of
-// radius `support` around (h/2, w/2) (0 = off).
-fn finalize_probe(p_in: vec2f, acc: vec2f, d: f32, c_p: f32, support: f32, ry: u32, rx: u32, h: u32, w: u32, residual: bool) -> vec2f {
+// Probe element i of [modes, h, w] (pixel r = i mod h·w at row ry, column rx): optional real-space
+// support, zero outside a disc of radius `support` around (h/2, w/2) (0 = off).
+fn finalize_probe(p_in: vec2f, acc: vec2f, d: f32, c_p: f32, support: f32, i: u32, h: u32, w: u32, residual: bool) -> vec2f {
   var pv = finalize_value(p_in, acc, d, c_p, residual);
+  let r = i % (h * w);
+  let ry = r / w;
   let dy = f32(ry) - f32(h / 2u);
-  let dx = f32(rx) - f32(w / 2u);
+  let dx = f32(r - ry * w) - f32(w / 2u);
   if (support > 0.0 && dy * dy + dx * dx > support * support) {
     pv = vec2f(0.0);
   }

@@ -49,9 +49,7 @@ fn main(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg:
   acc += s.xy;
   d += s.z;
   if (p.last == 1u) {
-    let r = i % hw;
-    let ry = r / p.w;
-    probe[i] = finalize_probe(probe[i], acc, d, p.c_p, p.support, ry, r - ry * p.w, p.h, p.w, RESIDUAL);
+    probe[i] = finalize_probe(probe[i], acc, d, p.c_p, p.support, i, p.h, p.w, RESIDUAL);
   } else {
     num[i] = acc;
     den[i] = d;

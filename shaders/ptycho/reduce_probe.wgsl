@@ -34,9 +34,6 @@ fn main(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg:
   let hw = p.h * p.w;
   let total = p.modes * hw;
   if (i >= total) { return; }
-  let r = i % hw;
-  let ry = r / p.w;
-  let rx = r - ry * p.w;
   var acc = vec2f(0.0);
   var d = 0.0;
   for (var e = 0u; e < p.parts; e++) {
@@ -49,5 +46,5 @@ fn main(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg:
     acc += vec2f(imports[base + 2u * i], imports[base + 2u * i + 1u]);
     d += imports[base + 2u * total + i];
   }
-  probe[i] = finalize_probe(probe[i], acc, d, p.c_p, p.support, ry, rx, p.h, p.w, RESIDUAL);
+  probe[i] = finalize_probe(probe[i], acc, d, p.c_p, p.support, i, p.h, p.w, RESIDUAL);
 }

@@ -139,7 +139,6 @@ describe('exit-wave half F⁻¹(Fourier update of F(P·S_j O)) vs float64', () =
       const k = dmCoefficients('dm', 0.9);
       const mag = Float64Array.from(ds.frames, Math.sqrt);
       const r = rng(seed + 9);
-      const obj0 = (rows: number, cols: number) => randomArray(2 * rows * cols, seed + 2);
       const probe = randomArray(2 * hw, seed + 3);
       const Psi = randomArray(2 * n * hw, seed + 6, -20, 20);
       // Power bound: the median of the frames' e_Φ, so some frames are relaxed and some are not.
@@ -147,7 +146,7 @@ describe('exit-wave half F⁻¹(Fourier update of F(P·S_j O)) vs float64', () =
       const engine = await DmEngine.create(ctx, ds, { subpixel, maxBindingBytes: chunk, variant: 'dm', beta: 0.9, powerBound: 'none', fftSkew });
       engines.push(engine);
       const [rows, cols] = engine.geometry.objectShape;
-      const obj = obj0(rows, cols);
+      const obj = randomArray(2 * rows * cols, seed + 2);
       const X = referenceFft2d(refExitModel(obj, cols, probe, 1, h, w, engine.geometry.positions), [n, h, w], 'forward');
       if (bounded) {
         const ePhi: number[] = [];
