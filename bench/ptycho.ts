@@ -140,14 +140,14 @@ async function main(): Promise<void> {
   if (!Number.isInteger(targetFrames) || targetFrames < 0) throw new Error(`--target-frames must be a non-negative integer, got '${values['target-frames']}'`);
   const ctx = await GpuContext.acquire();
   const rows: Array<Record<string, unknown>> = [];
-  if (values['fft-passes']) {
-    // Tuning: --fft-passes BATCH times the FFT passes of BATCH 128² images for several workgroup shapes, then exits.
-    const batch = Number(values['fft-passes']);
-    for (const [r, c] of [[4, 4], [8, 8], [16, 16], [8, 16]]) await profileFftPasses(ctx, batch, 128, 128, { rows: r, cols: c });
-    ctx.destroy();
-    return;
-  }
   try {
+    if (values['fft-passes']) {
+      // Tuning: --fft-passes BATCH times the FFT passes of BATCH 128² images for several workgroup shapes, then exits.
+      const batch = Number(values['fft-passes']);
+      if (!Number.isInteger(batch) || batch < 1) throw new Error(`--fft-passes must be a positive integer, got '${values['fft-passes']}'`);
+      for (const [r, c] of [[4, 4], [8, 8], [16, 16], [8, 16]]) await profileFftPasses(ctx, batch, 128, 128, { rows: r, cols: c });
+      return;
+    }
     const star = await loadPtycho(STAR);
     for (const subpixel of [true, false]) {
       const r = await reconstructPtycho(star, { context: ctx, iterations, probeUpdateStart: 1, subpixel });
@@ -196,4 +196,7 @@ async function main(): Promise<void> {
   }
 }
 
-await main();
+main().catch((err: Error) => {
+  process.stderr.write(`bench: ${err.message}\n`);
+  process.exit(2);
+});
