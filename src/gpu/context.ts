@@ -13,6 +13,7 @@
  */
 import { createRequire } from 'node:module';
 import { GpuError, gpuAdvice } from '../core/errors.js';
+import { quietly } from './quiet.js';
 import { PipelineCache } from './pipelines.js';
 import { BufferPool } from './buffers.js';
 
@@ -240,8 +241,8 @@ export class GpuContext {
     try {
       result = await fn();
     } finally {
-      const validation = await this.device.popErrorScope();
-      const oom = await this.device.popErrorScope();
+      const validation = await this.settle(() => this.device.popErrorScope());
+      const oom = await this.settle(() => this.device.popErrorScope());
       const err = oom ?? validation;
       if (err) throw toGpuError(err, what);
     }
@@ -251,7 +252,7 @@ export class GpuContext {
   /** Submits command buffers and waits for the queue to finish them; throws on GPU errors. */
   async submitAndWait(commands: GPUCommandBuffer[], what = 'GPU work'): Promise<void> {
     this.queue.submit(commands);
-    await this.queue.onSubmittedWorkDone();
+    await this.settle(() => this.queue.onSubmittedWorkDone());
     this.throwIfFailed(what);
   }
 
@@ -277,9 +278,18 @@ export class GpuContext {
     if (ms > 20) await new Promise<void>((r) => setTimeout(r, ms));
   }
 
+  /**
+   * Awaits a dawn.node promise that `op` starts (a read-back, `onSubmittedWorkDone`, …). On a
+   * software adapter the wait does not spin the JS thread (see quiet.ts: dawn.node's polling
+   * would take a core from the adapter's threads); on a GPU it is a plain await.
+   */
+  settle<T>(op: () => Promise<T>): Promise<T> {
+    return this.info.software ? quietly(op) : op();
+  }
+
   /** Waits for all submitted work; throws on GPU errors. */
   async finish(what = 'GPU work'): Promise<void> {
-    await this.queue.onSubmittedWorkDone();
+    await this.settle(() => this.queue.onSubmittedWorkDone());
     this.throwIfFailed(what);
   }
 
@@ -325,7 +335,7 @@ export class GpuContext {
       const enc = this.device.createCommandEncoder({ label: 'readback' });
       enc.copyBufferToBuffer(buffer, byteOffset, staging, 0, align4(byteLength));
       this.queue.submit([enc.finish()]);
-      await staging.mapAsync(GPUMapMode.READ, 0, align4(byteLength));
+      await this.settle(() => staging.mapAsync(GPUMapMode.READ, 0, align4(byteLength)));
       const out = staging.getMappedRange(0, align4(byteLength)).slice(0, byteLength);
       staging.unmap();
       this.throwIfFailed('reading results back');

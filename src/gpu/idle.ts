@@ -21,7 +21,7 @@ export class IdleEstimator {
     const t0 = performance.now();
     const slept = ctx.info.software ? this.next * scale : 0;
     await ctx.idle(slept);
-    const result = await read();
+    const result = await ctx.settle(read);
     this.record(slept, performance.now() - t0);
     return result;
   }
