@@ -201,7 +201,7 @@ export class DistributedDm {
    */
   static async create(contexts: PoolDevice[], dataset: PtychoDataset, options: DistributedDmOptions = {}): Promise<DistributedDm> {
     if (contexts.length < 1) throw new InputError('no GPU device given for the reconstruction');
-    validateDataset(dataset);
+    const summary = validateDataset(dataset);
     const modes = options.modes ?? 1;
     if (!Number.isInteger(modes) || modes < 1 || modes > 16) throw new InputError(`probe modes must be an integer in 1..16, got ${modes}`, '--probe-modes');
     const [n, h, w] = dataset.shape;
@@ -211,7 +211,7 @@ export class DistributedDm {
     const geometry = scanGeometry(positions, [h, w], options.margin ?? 2, dataset.source);
     const exact = options.exactOverlap ?? (options.subpixel !== false && hasFractions(dataset.positions));
     const [rows, cols] = geometry.objectShape;
-    const probe = initialProbeModes(dataset, modes, options.scaleProbe ?? true);
+    const probe = initialProbeModes(dataset, modes, options.scaleProbe ?? true, summary.meanFrameSum);
     let probePower = 0;
     for (let i = 0; i < probe.length; i++) probePower += probe[i] * probe[i];
     const inertia = {
@@ -227,7 +227,7 @@ export class DistributedDm {
       object = new Float32Array(2 * rows * cols);
       for (let i = 0; i < object.length; i += 2) object[i] = 1;
     }
-    const powerBound = resolvePowerBound(options.powerBound, dataset.frames);
+    const powerBound = resolvePowerBound(options.powerBound, summary);
     const windowMargin = options.windowMargin ?? geometry.margin;
     if (!Number.isInteger(windowMargin) || windowMargin < 0) throw new InputError(`the window margin must be a whole number ≥ 0, got ${windowMargin}`);
     const wanted = options.partitions ?? contexts.length;

@@ -33,7 +33,7 @@ import type { KernelTimer } from '../gpu/timing.js';
 import { Fft2dPlan, fftPassSpec } from '../fft/plan.js';
 import { InputError } from '../core/errors.js';
 import type { ComplexArray } from '../core/array.js';
-import { type PtychoDataset, meanFrameSum, validateDataset } from './dataset.js';
+import { type DatasetSummary, type PtychoDataset, meanFrameSum, validateDataset } from './dataset.js';
 import { type ScanGeometry, packPositions, scanGeometry, tileFrameLists, frameChunks } from './scan.js';
 import { probeGuess } from './probe.js';
 
@@ -225,7 +225,7 @@ export class DmEngine {
   /** Expected time of a timed runStages call (profiling only). */
   private readonly stagesIdle = new IdleEstimator();
 
-  private constructor(private readonly ctx: GpuContext, dataset: PtychoDataset, options: DmEngineOptions, pipes: DmEngine['pipes'], plan: Fft2dPlan, layout?: DmEngineLayout) {
+  private constructor(private readonly ctx: GpuContext, dataset: PtychoDataset, options: DmEngineOptions, pipes: DmEngine['pipes'], plan: Fft2dPlan, probe0: Float32Array, layout?: DmEngineLayout) {
     const [n, h, w] = dataset.shape;
     this.n = n;
     this.h = h;
@@ -255,7 +255,6 @@ export class DmEngine {
     const pos = this.keep(ctx.upload(new Uint8Array(packPositions(this.geometry.positions)), 'ptycho positions'));
 
     // --- model: object, probe, exit waves
-    const probe0 = layout?.probe ?? initialProbeModes(dataset, M, options.scaleProbe ?? true);
     this.probe = this.keep(ctx.upload(probe0, 'ptycho probe'));
     if (options.initialObject) {
       const s = options.initialObject.shape;
@@ -288,7 +287,8 @@ export class DmEngine {
       probe: (options.probeInertia ?? 0.01) * n,
     };
     const { a, b, c, alpha } = this.coefficients;
-    const pbound = resolvePowerBound(options.powerBound, dataset.frames);
+    // create() resolved and checked it: here it is a number or 'none'.
+    const pbound = typeof options.powerBound === 'number' ? options.powerBound : undefined;
     this.powerBound = pbound;
 
     // --- chunks of frames that fit one binding
@@ -360,15 +360,16 @@ export class DmEngine {
 
   /** Validates the dataset, compiles the kernels and uploads everything. */
   static async create(ctx: GpuContext, dataset: PtychoDataset, options: DmEngineOptions = {}, layout?: DmEngineLayout): Promise<DmEngine> {
-    validateDataset(dataset);
+    const summary = validateDataset(dataset);
     const modes = options.modes ?? 1;
     if (!Number.isInteger(modes) || modes < 1 || modes > 16) throw new InputError(`probe modes must be an integer in 1..16, got ${modes}`, '--probe-modes');
     const [n, h, w] = dataset.shape;
     const exact = options.exactOverlap ?? (options.subpixel !== false && hasFractions(dataset.positions));
     const R = exact ? 1 : 0;
+    const probe0 = layout?.probe ?? initialProbeModes(dataset, modes, options.scaleProbe ?? true, summary.meanFrameSum);
     const plan = await Fft2dPlan.create(ctx, { height: h, width: w, batch: n * modes, maxBindingBytes: options.maxBindingBytes, skew: options.fftSkew });
-    // Resolved once here ('auto' scans every intensity) and handed to the constructor as a number or 'none'.
-    const bound = resolvePowerBound(options.powerBound, dataset.frames);
+    // Resolved once here (validateDataset read whether every intensity is whole) and handed to the constructor as a number or 'none'.
+    const bound = resolvePowerBound(options.powerBound, summary);
     const powerBound = bound !== undefined;
     const pipes = {
       view: await ctx.pipelines.getChecked({ shader: 'ptycho/probe_times_view.wgsl', entry: 'model', constants: { WG: WG_VIEW } }),
@@ -382,7 +383,7 @@ export class DmEngine {
       probe: await ctx.pipelines.getChecked({ shader: 'ptycho/probe_update.wgsl', entry: 'main', constants: { WG: WG_PROBE, RESIDUAL: R } }),
       prep: await ctx.pipelines.getChecked({ shader: 'ptycho/prepare.wgsl', entry: 'sqrt_inplace', constants: { WG: WG_PREP } }),
     };
-    return ctx.checked('setting up the difference map', () => new DmEngine(ctx, dataset, { ...options, modes, exactOverlap: exact, powerBound: bound ?? 'none' }, pipes, plan, layout));
+    return ctx.checked('setting up the difference map', () => new DmEngine(ctx, dataset, { ...options, modes, exactOverlap: exact, powerBound: bound ?? 'none' }, pipes, plan, probe0, layout));
   }
 
   private keep<T extends GPUBuffer>(b: T): T {
@@ -595,14 +596,13 @@ export class DmEngine {
 }
 
 /** The power bound for `option` (see DmEngineOptions.powerBound): a number, or undefined for none. */
-export function resolvePowerBound(option: number | 'auto' | 'none' | undefined, frames: Float32Array): number | undefined {
+export function resolvePowerBound(option: number | 'auto' | 'none' | undefined, summary: Pick<DatasetSummary, 'integerIntensities'>): number | undefined {
   if (option === 'none') return undefined;
   if (typeof option === 'number') {
     if (!(option >= 0 && Number.isFinite(option))) throw new InputError(`the power bound must be a number ≥ 0, got ${option}`, '--power-bound');
     return option;
   }
-  for (let i = 0; i < frames.length; i++) if (!Number.isInteger(frames[i])) return undefined;
-  return 0.25;
+  return summary.integerIntensities ? 0.25 : undefined;
 }
 
 /**
@@ -630,9 +630,10 @@ export function hasFractions(positions: ArrayLike<number>): boolean {
  * The initial probe modes, interleaved complex [modes, h, w]: mode 0 is the dataset's probe (or a
  * disc if it has none); further modes (when the dataset does not give them) are mode 0 times a
  * first-order Hermite-like ramp along rows/cols, each with 10 % of mode 0's power. With `scale`,
- * the total power is set so h·w·Σ|P|² equals the mean frame sum (unscaled forward FFT, |O| ≈ 1).
+ * the total power is set so h·w·Σ|P|² equals the mean frame sum `meanSum` (unscaled forward FFT,
+ * |O| ≈ 1; pass validateDataset's summary.meanFrameSum to spare a pass over the frames).
  */
-export function initialProbeModes(dataset: PtychoDataset, modes: number, scale: boolean): Float32Array {
+export function initialProbeModes(dataset: PtychoDataset, modes: number, scale: boolean, meanSum = scale ? meanFrameSum(dataset) : 0): Float32Array {
   const [, h, w] = dataset.shape;
   const hw = h * w;
   const out = new Float32Array(2 * modes * hw);
@@ -662,7 +663,7 @@ export function initialProbeModes(dataset: PtychoDataset, modes: number, scale: 
   if (scale) {
     let total = 0;
     for (let m = 0; m < modes; m++) total += power(m);
-    const target = meanFrameSum(dataset) / hw;
+    const target = meanSum / hw;
     const g = total > 0 ? Math.sqrt(target / total) : 1;
     for (let i = 0; i < out.length; i++) out[i] *= g;
   }

@@ -156,6 +156,25 @@ describe('bad input: each an InputError naming the file', () => {
     const d = await npyFolder('nan', f, [2, 32, 32], new Float32Array(4));
     await expectInputError(async () => validateDataset(await loadPtycho(d)), join(d, 'data.npy'), /frame 1 .*non-finite/);
   });
+  it('infinity in a frame, after frames of fractional values (the pixel is named)', async () => {
+    const f = goodFrames(3, 32, 32);
+    f[3] = 0.5;
+    f[2 * 1024 + 77] = Infinity;
+    const d = await npyFolder('inf', f, [3, 32, 32], new Float32Array(6));
+    await expectInputError(async () => validateDataset(await loadPtycho(d)), join(d, 'data.npy'), /frame 2 .*non-finite.*pixel 77/);
+  });
+  it('the summary read in the same pass: mean frame sum and whether every intensity is whole', () => {
+    const f = new Float32Array(3 * 16);
+    for (let i = 0; i < f.length; i++) f[i] = (i * 7) % 11;
+    const ds: PtychoDataset = { frames: f, shape: [3, 4, 4], positions: new Float64Array(6) };
+    let total = 0;
+    for (const v of f) total += v;
+    expect(validateDataset(ds)).toEqual({ meanFrameSum: total / 3, integerIntensities: true });
+    f[40] = 2.25; // one fractional value in the last frame
+    const s = validateDataset(ds);
+    expect(s.integerIntensities).toBe(false);
+    expect(s.meanFrameSum).toBeCloseTo((total - ((40 * 7) % 11) + 2.25) / 3, 12);
+  });
   it('an all-zero frame', async () => {
     const f = goodFrames(3, 32, 32);
     f.fill(0, 1024, 2048);
