@@ -379,8 +379,8 @@ export class SweepDevice implements WaveRunner {
         slab.params = chunks.map(([t0, count]) => proj.params(t0, count, { relax: plan.relax, lo: plan.lo, block }));
         slab.binds = [];
         ctx.queue.writeBuffer(slab.data, 0, packSlices(wave.projections, na, wave.rows, cols, r0 - wave.r0, r1 - wave.r0, spw));
+        // Without an initial volume the sweep starts from zero: WebGPU creates buffers zeroed.
         if (wave.initial) ctx.queue.writeBuffer(slab.vol, 0, packSlices(wave.initial, 1, wave.rows, n * n, r0 - wave.r0, r1 - wave.r0, spw));
-        else ctx.fill(slab.vol, 0);
         for (let c = 0; c < chunks.length; c++) {
           slab.residOffsets.push(residWords);
           residWords += Math.ceil((slab.groups * 4) / 256) * 64; // 256-byte aligned bindings
