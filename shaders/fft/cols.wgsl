@@ -20,3 +20,14 @@ fn fft_cols(@builtin(local_invocation_index) tid: u32, @builtin(workgroup_id) wi
   fft_base = params.offset + (g / tiles) * FFT_N * ROW_LEN + (g % tiles) * FFT_LINES;
   fft_run(tid);
 }
+
+// Lane pass: a tile of FFT_LINES = FFT_WG adjacent columns per workgroup, one per invocation
+// (neighbouring invocations read and write neighbouring elements of every row).
+@compute @workgroup_size(FFT_WG)
+fn fft_cols_lanes(@builtin(local_invocation_index) tid: u32, @builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u) {
+  let g = group_index(wid, nwg);
+  if (g >= params.groups) { return; }
+  let tiles = ROW_LEN / FFT_LINES;
+  fft_base = params.offset + (g / tiles) * FFT_N * ROW_LEN + (g % tiles) * FFT_LINES;
+  fft_lane(tid);
+}

@@ -1,6 +1,10 @@
 // Bindings and helpers shared by the FFT row and column passes (fft/rows.wgsl, fft/cols.wgsl):
-// complex images, vec2f, C order [batch, height, width], transformed in place.
+// complex images, vec2f, C order [batch, height, width], transformed in place. Each pass has two
+// entry points over the same hooks: the Stockham one (fft/stockham.wgsl: a workgroup shares its
+// lines through workgroup memory) and the lane one (fft/lane.wgsl: one whole line per invocation,
+// in registers, for FFT_N ≤ 128 on software adapters; there FFT_WG = FFT_LINES).
 //#include "fft/stockham.wgsl"
+//#include "fft/lane.wgsl"
 
 struct Params {
   // Workgroups with work (the dispatch may round up).

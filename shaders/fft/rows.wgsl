@@ -17,3 +17,12 @@ fn fft_rows(@builtin(local_invocation_index) tid: u32, @builtin(workgroup_id) wi
   fft_base = params.offset + g * FFT_LINES * FFT_N;
   fft_run(tid);
 }
+
+// Lane pass: FFT_LINES = FFT_WG consecutive rows per workgroup, one per invocation.
+@compute @workgroup_size(FFT_WG)
+fn fft_rows_lanes(@builtin(local_invocation_index) tid: u32, @builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u) {
+  let g = group_index(wid, nwg);
+  if (g >= params.groups) { return; }
+  fft_base = params.offset + g * FFT_LINES * FFT_N;
+  fft_lane(tid);
+}

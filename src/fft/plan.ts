@@ -35,7 +35,26 @@ export interface Fft2dOptions {
   lines?: { rows?: number; cols?: number };
   /** Skewed workgroup-memory layout (default: on GPUs, off on software adapters); for tests and tuning. */
   skew?: boolean;
+  /**
+   * Lane passes (fft/lane.wgsl: one whole line per invocation, in registers) for line lengths up
+   * to {@link FFT_LANE_MAX}; default {@link fftLanesByDefault}.
+   */
+  lanes?: boolean;
 }
+
+/**
+ * Whether FFT passes use lanes when not told: only on software adapters, and only when the
+ * environment variable WEBRECON_FFT_LANES is 1. On lavapipe they are faster (a 128² pass over
+ * 516 frames: 27–31 → about 20 ms; DM on the Siemens star 0.36 → 0.31 s per iteration), but LLVM
+ * takes 5–7 s to compile each 128-point pass the first time (about 30 s for DM's four; Mesa keeps
+ * them in its on-disk shader cache afterwards), against 0.3 s for the Stockham passes.
+ */
+export function fftLanesByDefault(ctx: GpuContext): boolean {
+  return ctx.info.software && process.env.WEBRECON_FFT_LANES === '1';
+}
+
+/** Longest line the lane passes transform (fft/lane.wgsl is generated for 32, 64 and 128). */
+export const FFT_LANE_MAX = 128;
 
 /** Which line direction a pass transforms. */
 export type FftAxis = 'rows' | 'cols';
@@ -81,6 +100,8 @@ export interface FftPassShape {
   workgroupSize: number;
   /** Skewed workgroup-memory layout (one padding slot per 16 points against bank conflicts); off when it does not fit. */
   skew: boolean;
+  /** Lane pass: one line per invocation (lines = workgroupSize), no workgroup memory, no twiddle table. */
+  lanes: boolean;
 }
 
 function isPow2(n: number): boolean {
@@ -96,9 +117,16 @@ function checkSizes(height: number, width: number): void {
 }
 
 /** Chooses lines per workgroup and the workgroup size for a pass on this device. */
-export function chooseFftPassShape(ctx: GpuContext, axis: FftAxis, n: number, other: number, wantedLines?: number, wantedSkew?: boolean): FftPassShape {
+export function chooseFftPassShape(ctx: GpuContext, axis: FftAxis, n: number, other: number, wantedLines?: number, wantedSkew?: boolean, wantedLanes?: boolean): FftPassShape {
   const limits = ctx.device.limits;
   const maxInv = Math.min(limits.maxComputeInvocationsPerWorkgroup, limits.maxComputeWorkgroupSizeX, 256);
+  // A whole line per invocation in registers: no workgroup memory, barriers or twiddle table (see
+  // fftLanesByDefault); it needs registers for every point, so only up to FFT_LANE_MAX.
+  if ((wantedLanes ?? fftLanesByDefault(ctx)) && n <= FFT_LANE_MAX) {
+    let lines = Math.min(wantedLines ?? 64, other, maxInv);
+    lines = 2 ** Math.floor(Math.log2(lines));
+    return { n, radices: fftRadices(n), lines, workgroupSize: lines, skew: false, lanes: true };
+  }
   // Two halves of lines × (n + n/16) vec2f (8 bytes; one padding slot per 16 points) in workgroup memory.
   // Software adapters have no memory banks, and the skew's index arithmetic costs them (1024²: 4.9 → 3.8 GFLOP/s on lavapipe).
   const skew = (wantedSkew ?? !ctx.info.software) && 16 * (n + n / 16) <= limits.maxComputeWorkgroupStorageSize;
@@ -109,7 +137,7 @@ export function chooseFftPassShape(ctx: GpuContext, axis: FftAxis, n: number, ot
   const radices = fftRadices(n);
   // One invocation per butterfly of the widest-radix stage.
   const workgroupSize = Math.min(maxInv, (lines * n) / Math.max(...radices));
-  return { n, radices, lines, workgroupSize, skew };
+  return { n, radices, lines, workgroupSize, skew, lanes: false };
 }
 
 interface ChunkBinding {
@@ -152,8 +180,8 @@ export class Fft2dPlan {
     const maxBinding = Math.min(ctx.maxBinding, options.maxBindingBytes ?? Infinity);
     this.imagesPerBinding = Math.min(batch, Math.floor((maxBinding - ALIGN) / imageBytes));
     if (this.imagesPerBinding < 1) throw new InputError(`one ${height}×${width} complex image exceeds this device's storage binding limit`);
-    this.rowShape = chooseFftPassShape(ctx, 'rows', width, height, options.lines?.rows, options.skew);
-    this.colShape = chooseFftPassShape(ctx, 'cols', height, width, options.lines?.cols, options.skew);
+    this.rowShape = chooseFftPassShape(ctx, 'rows', width, height, options.lines?.rows, options.skew, options.lanes);
+    this.colShape = chooseFftPassShape(ctx, 'cols', height, width, options.lines?.cols, options.skew, options.lanes);
     this.twiddles = ctx.upload(twiddleTable(), 'fft twiddles');
     for (const direction of ['forward', 'inverse'] as const) {
       const inverse = direction === 'inverse';
@@ -164,8 +192,8 @@ export class Fft2dPlan {
   /** Like the constructor, but compiles the pipelines inside error scopes and reports WGSL errors. */
   static async create(ctx: GpuContext, options: Fft2dOptions): Promise<Fft2dPlan> {
     checkSizes(options.height, options.width);
-    const rows = chooseFftPassShape(ctx, 'rows', options.width, options.height, options.lines?.rows, options.skew);
-    const cols = chooseFftPassShape(ctx, 'cols', options.height, options.width, options.lines?.cols, options.skew);
+    const rows = chooseFftPassShape(ctx, 'rows', options.width, options.height, options.lines?.rows, options.skew, options.lanes);
+    const cols = chooseFftPassShape(ctx, 'cols', options.height, options.width, options.lines?.cols, options.skew, options.lanes);
     const shift = options.shift ?? false;
     for (const inverse of [false, true]) {
       await ctx.pipelines.getChecked(fftPassSpec('rows', rows, options.width, inverse, shift && inverse, shift && !inverse));
@@ -265,9 +293,9 @@ export class Fft2dPlan {
     if (this.destroyed) throw new Error('Fft2dPlan used after destroy()');
     const inverse = direction === 'inverse';
     const pipeline = this.pipeline(axis, direction, shift && inverse, shift && !inverse);
-    const twiddles = this.twiddleBindGroup(pipeline);
     pass.setPipeline(pipeline);
-    pass.setBindGroup(1, twiddles);
+    // Lane passes use constant twiddles: their pipelines have no group 1.
+    if (!(axis === 'rows' ? this.rowShape : this.colShape).lanes) pass.setBindGroup(1, this.twiddleBindGroup(pipeline));
     for (const chunk of this.chunkBindings(buffer, bufferOffsetElements, direction, shift)) {
       const [x, y] = axis === 'rows' ? chunk.rowsDispatch : chunk.colsDispatch;
       pass.setBindGroup(0, axis === 'rows' ? chunk.rowsGroup : chunk.colsGroup);
@@ -296,7 +324,7 @@ export class Fft2dPlan {
 export function fftPassSpec(axis: FftAxis, shape: FftPassShape, width: number, inverse: boolean, shiftLoad: boolean, shiftStore: boolean) {
   return {
     shader: FFT_SHADERS[axis],
-    entry: axis === 'rows' ? 'fft_rows' : 'fft_cols',
+    entry: (axis === 'rows' ? 'fft_rows' : 'fft_cols') + (shape.lanes ? '_lanes' : ''),
     constants: {
       FFT_N: shape.n,
       FFT_R0: shape.radices[0],

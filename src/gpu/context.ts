@@ -269,16 +269,6 @@ export class GpuContext {
   }
 
   /**
-   * Sleeps `ms` milliseconds without waiting on the GPU. dawn.node busy-polls the JS thread while
-   * a read-back or `onSubmittedWorkDone` is pending; on a software adapter that polling takes a
-   * CPU core from the adapter's own threads (measured: about a third of lavapipe's throughput on
-   * two cores), so long jobs sleep through most of their expected time before waiting.
-   */
-  async idle(ms: number): Promise<void> {
-    if (ms > 20) await new Promise<void>((r) => setTimeout(r, ms));
-  }
-
-  /**
    * Awaits a dawn.node promise that `op` starts (a read-back, `onSubmittedWorkDone`, …). On a
    * software adapter the wait does not spin the JS thread (see quiet.ts: dawn.node's polling
    * would take a core from the adapter's threads); on a GPU it is a plain await.

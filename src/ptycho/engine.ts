@@ -26,7 +26,6 @@
  * GPU resources are created once in the constructor and reused; nothing is allocated per
  * iteration. Frames are processed in chunks that fit one storage binding.
  */
-import { IdleEstimator } from '../gpu/idle.js';
 import type { GpuContext } from '../gpu/context.js';
 import { grid1d, UniformWriter } from '../gpu/dispatch.js';
 import type { KernelTimer } from '../gpu/timing.js';
@@ -103,6 +102,8 @@ export interface DmEngineOptions {
   scaleProbe?: boolean;
   /** @internal The FFT plan's skewed workgroup-memory layout (Fft2dOptions.skew; default: on GPUs); for tests. */
   fftSkew?: boolean;
+  /** FFT lane passes (Fft2dOptions.lanes; default fftLanesByDefault: WEBRECON_FFT_LANES=1 on a software adapter). For tests and tuning. */
+  fftLanes?: boolean;
 }
 
 /**
@@ -160,8 +161,8 @@ interface Chunk {
   first: number;
   end: number;
   view: GPUBindGroup;
-  /** Fused model + FFT row pass and its dispatch size. */
-  rowsModel: GPUBindGroup;
+  /** Fused model + FFT row pass and its dispatch size (absent with lane passes, which run the model on its own). */
+  rowsModel?: GPUBindGroup;
   rowsDispatch: [number, number];
   deltaObject?: GPUBindGroup;
   deltaProbe?: GPUBindGroup;
@@ -215,15 +216,11 @@ export class DmEngine {
   private readonly objDen: GPUBuffer;
   private readonly prNum: GPUBuffer;
   private readonly prDen: GPUBuffer;
-  private readonly pipes: Record<'view' | 'rowsModel' | 'deltaObject' | 'deltaProbe' | 'fourier' | 'object' | 'probeSums' | 'probeSumsFused' | 'probe' | 'prep', GPUComputePipeline>;
+  private readonly pipes: Record<'view' | 'deltaObject' | 'deltaProbe' | 'fourier' | 'object' | 'probeSums' | 'probeSumsFused' | 'probe' | 'prep', GPUComputePipeline> & { rowsModel?: GPUComputePipeline };
   private started = false;
   private destroyed = false;
   /** A partition's engine (DmEngineLayout): its kernels never finalise, so only DmPartition may drive it. */
   private readonly partial: boolean;
-  /** Expected iteration time, for the idle wait on software adapters. */
-  private readonly idle = new IdleEstimator();
-  /** Expected time of a timed runStages call (profiling only). */
-  private readonly stagesIdle = new IdleEstimator();
 
   private constructor(private readonly ctx: GpuContext, dataset: PtychoDataset, options: DmEngineOptions, pipes: DmEngine['pipes'], plan: Fft2dPlan, probe0: Float32Array, layout?: DmEngineLayout) {
     const [n, h, w] = dataset.shape;
@@ -326,7 +323,7 @@ export class DmEngine {
         first,
         end,
         view: ctx.bind(pipes.view, [viewU, waves(this.x), this.probe, this.obj, pos], 'view'),
-        rowsModel: ctx.bind(pipes.rowsModel, [fftU, waves(this.x), modelU, this.probe, this.obj, pos], 'model + fft rows'),
+        rowsModel: pipes.rowsModel && ctx.bind(pipes.rowsModel, [fftU, waves(this.x), modelU, this.probe, this.obj, pos], 'model + fft rows'),
         rowsDispatch: grid1d(rowGroups, 1, ctx.device.limits.maxComputeWorkgroupsPerDimension),
         fourier: ctx.bind(pipes.fourier, [fourU, waves(this.x), waves(this.psi), magRange, mask, this.err], 'fourier'),
         deltaObject: this.objOld ? ctx.bind(pipes.deltaObject, [viewU, waves(this.x), this.probe, this.obj, pos, this.objOld], 'delta object') : undefined,
@@ -367,13 +364,13 @@ export class DmEngine {
     const exact = options.exactOverlap ?? (options.subpixel !== false && hasFractions(dataset.positions));
     const R = exact ? 1 : 0;
     const probe0 = layout?.probe ?? initialProbeModes(dataset, modes, options.scaleProbe ?? true, summary.meanFrameSum);
-    const plan = await Fft2dPlan.create(ctx, { height: h, width: w, batch: n * modes, maxBindingBytes: options.maxBindingBytes, skew: options.fftSkew });
+    const plan = await Fft2dPlan.create(ctx, { height: h, width: w, batch: n * modes, maxBindingBytes: options.maxBindingBytes, skew: options.fftSkew, lanes: options.fftLanes });
     // Resolved once here (validateDataset read whether every intensity is whole) and handed to the constructor as a number or 'none'.
     const bound = resolvePowerBound(options.powerBound, summary);
     const powerBound = bound !== undefined;
     const pipes = {
       view: await ctx.pipelines.getChecked({ shader: 'ptycho/probe_times_view.wgsl', entry: 'model', constants: { WG: WG_VIEW } }),
-      rowsModel: await ctx.pipelines.getChecked({ ...fftPassSpec('rows', plan.rowShape, w, false, false, false), shader: 'ptycho/fft_rows_model.wgsl', entry: 'fft_rows_model' }),
+      rowsModel: plan.rowShape.lanes ? undefined : await ctx.pipelines.getChecked({ ...fftPassSpec('rows', plan.rowShape, w, false, false, false), shader: 'ptycho/fft_rows_model.wgsl', entry: 'fft_rows_model' }),
       deltaObject: await ctx.pipelines.getChecked({ shader: 'ptycho/probe_times_view.wgsl', entry: 'delta_object', constants: { WG: WG_VIEW } }),
       deltaProbe: await ctx.pipelines.getChecked({ shader: 'ptycho/probe_times_view.wgsl', entry: 'delta_probe', constants: { WG: WG_VIEW } }),
       fourier: await ctx.pipelines.getChecked({ shader: 'ptycho/fourier_update.wgsl', entry: 'main', constants: { WG: fourierWorkgroup(ctx), POWER_BOUND: powerBound ? 1 : 0, X_OUT_DIFF: R } }),
@@ -394,14 +391,33 @@ export class DmEngine {
   /** Records X = F(P·S_j O): the fused model + row pass, then the plan's column pass. */
   /** @internal */
   encodeExitModel(pass: GPUComputePassEncoder): void {
-    const twiddles = this.plan.twiddleBindGroup(this.pipes.rowsModel);
-    for (const c of this.chunks) {
-      pass.setPipeline(this.pipes.rowsModel);
-      pass.setBindGroup(0, c.rowsModel);
-      pass.setBindGroup(1, twiddles);
-      pass.dispatchWorkgroups(c.rowsDispatch[0], c.rowsDispatch[1]);
+    const rowsModel = this.pipes.rowsModel;
+    if (!rowsModel) {
+      // Lane passes (software adapters): the model in its own pass, then the plain row pass. Fusing
+      // the model's sampling into each of a line's loads made LLVM take 97 s (128²) to compile it.
+      this.encodeView(pass);
+      this.plan.encodeAxis(pass, this.x, 'forward', 'rows');
+    } else {
+      const twiddles = this.plan.twiddleBindGroup(rowsModel);
+      for (const c of this.chunks) {
+        pass.setPipeline(rowsModel);
+        pass.setBindGroup(0, c.rowsModel!);
+        pass.setBindGroup(1, twiddles);
+        pass.dispatchWorkgroups(c.rowsDispatch[0], c.rowsDispatch[1]);
+      }
     }
     this.plan.encodeAxis(pass, this.x, 'forward', 'cols');
+  }
+
+  /** Records x = P·S_j O (the exit-wave model) into the exit-wave buffer. */
+  private encodeView(pass: GPUComputePassEncoder): void {
+    const maxPerDim = this.ctx.device.limits.maxComputeWorkgroupsPerDimension;
+    for (const c of this.chunks) {
+      pass.setPipeline(this.pipes.view);
+      pass.setBindGroup(0, c.view);
+      const [gx, gy] = grid1d((c.end - c.first) * this.hw, WG_VIEW, maxPerDim);
+      pass.dispatchWorkgroups(gx, gy);
+    }
   }
 
   /** Records the Fourier-space exit-wave update with the modulus projection and the errors. */
@@ -522,7 +538,7 @@ export class DmEngine {
     pass.end();
     enc.copyBufferToBuffer(this.err, 0, this.errStaging, 0, this.n * 4);
     ctx.queue.submit([enc.finish()]);
-    return readFrameErrors(ctx, this.idle, this.errStaging, this.n, 'difference-map iteration');
+    return readFrameErrors(ctx, this.errStaging, this.n, 'difference-map iteration');
   }
 
   /** Stages of one iteration, for tests of single kernels. */
@@ -538,17 +554,10 @@ export class DmEngine {
   async runStages(stages: ReadonlyArray<(typeof DmEngine.STAGES)[number]>, timer?: KernelTimer): Promise<void> {
     const enc = this.ctx.device.createCommandEncoder({ label: 'dm stages' });
     let pass = timer ? undefined as unknown as GPUComputePassEncoder : enc.beginComputePass({ label: 'dm stages' });
-    const maxPerDim = this.ctx.device.limits.maxComputeWorkgroupsPerDimension;
     for (const s of stages) {
       if (timer) pass = timer.beginPass(enc, s);
-      if (s === 'view') {
-        for (const c of this.chunks) {
-          pass.setPipeline(this.pipes.view);
-          pass.setBindGroup(0, c.view);
-          const [gx, gy] = grid1d((c.end - c.first) * this.hw, WG_VIEW, maxPerDim);
-          pass.dispatchWorkgroups(gx, gy);
-        }
-      } else if (s === 'fft' || s === 'ifft') this.plan.encode(pass, this.x, s === 'fft' ? 'forward' : 'inverse');
+      if (s === 'view') this.encodeView(pass);
+      else if (s === 'fft' || s === 'ifft') this.plan.encode(pass, this.x, s === 'fft' ? 'forward' : 'inverse');
       else if (s === 'model+fft') this.encodeExitModel(pass);
       else if (s === 'exit') this.encodeExitWaveStages(pass);
       else if (s === 'fourier') this.encodeFourier(pass);
@@ -563,7 +572,7 @@ export class DmEngine {
     else timer.resolve(enc);
     this.ctx.queue.submit([enc.finish()]);
     // Sleeps only when timed (scale 0 otherwise), but always learns the stages' time.
-    await this.stagesIdle.wait(this.ctx, () => this.ctx.finish('dm stages'), timer ? 1 : 0);
+    await this.ctx.finish('dm stages');
     if (timer) await timer.collect();
     this.started = true;
   }
@@ -607,11 +616,11 @@ export function resolvePowerBound(option: number | 'auto' | 'none' | undefined, 
 
 /**
  * Reads the per-frame Fourier errors an iteration just submitted has copied into `staging`
- * (mappable, `n` floats), after sleeping through most of the iteration on a software adapter
- * (see IdleEstimator); returns them with their mean. `what` names the step in GPU errors.
+ * (mappable, `n` floats), waiting without spinning on a software adapter (GpuContext.settle);
+ * returns them with their mean. `what` names the step in GPU errors.
  */
-export async function readFrameErrors(ctx: GpuContext, idle: IdleEstimator, staging: GPUBuffer, n: number, what: string): Promise<{ error: number; frameErrors: Float32Array }> {
-  await idle.wait(ctx, () => staging.mapAsync(GPUMapMode.READ, 0, n * 4));
+export async function readFrameErrors(ctx: GpuContext, staging: GPUBuffer, n: number, what: string): Promise<{ error: number; frameErrors: Float32Array }> {
+  await ctx.settle(() => staging.mapAsync(GPUMapMode.READ, 0, n * 4));
   const frameErrors = new Float32Array(staging.getMappedRange(0, n * 4).slice(0));
   staging.unmap();
   ctx.throwIfFailed(what);

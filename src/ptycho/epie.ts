@@ -21,7 +21,6 @@ import type { ComplexArray } from '../core/array.js';
 import { type PtychoDataset, validateDataset } from './dataset.js';
 import { type ScanGeometry, packPositions, scanGeometry, seededPermutation } from './scan.js';
 import { hasFractions, initialProbeModes, readFrameErrors } from './engine.js';
-import { IdleEstimator } from '../gpu/idle.js';
 
 /** Options of the ePIE engine. */
 export interface EpieEngineOptions {
@@ -83,7 +82,6 @@ export class EpieEngine {
   private iteration = 0;
   private readonly seed: number;
   private destroyed = false;
-  private readonly idle = new IdleEstimator();
 
   private constructor(private readonly ctx: GpuContext, dataset: PtychoDataset, options: EpieEngineOptions, private readonly pipes: Record<Entry, GPUComputePipeline>, private readonly plan: Fft2dPlan) {
     const [n, h, w] = dataset.shape;
@@ -211,7 +209,7 @@ export class EpieEngine {
     pass.end();
     enc.copyBufferToBuffer(this.err, 0, this.errStaging, 0, this.n * 4);
     ctx.queue.submit([enc.finish()]);
-    return readFrameErrors(ctx, this.idle, this.errStaging, this.n, 'ePIE iteration');
+    return readFrameErrors(ctx, this.errStaging, this.n, 'ePIE iteration');
   }
 
   /** @internal The engine's GPU buffers (tests poison scratch and output buffers through them). */

@@ -19,7 +19,6 @@
  * probe: the same contributions are added in the same order (see reduce_object.wgsl).
  */
 import type { GpuContext } from '../gpu/context.js';
-import { IdleEstimator } from '../gpu/idle.js';
 import { grid1d, UniformWriter } from '../gpu/dispatch.js';
 import { DmEngine, type DmVariant } from './engine.js';
 import type { ScanGeometry } from './scan.js';
@@ -102,9 +101,6 @@ export class DmPartition {
   private readonly pack: { pipe: GPUComputePipeline; group: GPUBindGroup; grid: [number, number] };
   private readonly reduceObj: { pipe: GPUComputePipeline; group: GPUBindGroup; grid: [number, number] };
   private readonly reducePr: { pipe: GPUComputePipeline; group: GPUBindGroup; grid: [number, number] };
-  private readonly idleA = new IdleEstimator();
-  private readonly idleB = new IdleEstimator();
-  private readonly idleC = new IdleEstimator();
   private destroyed = false;
 
   private constructor(
@@ -204,10 +200,10 @@ export class DmPartition {
   }
 
   /** Submits `enc` and reads `bytes` bytes of the staging buffer back. */
-  private async submitAndRead(enc: GPUCommandEncoder, bytes: number, idle: IdleEstimator, what: string): Promise<Float32Array> {
+  private async submitAndRead(enc: GPUCommandEncoder, bytes: number, what: string): Promise<Float32Array> {
     this.ctx.queue.submit([enc.finish()]);
     try {
-      const out = await idle.wait(this.ctx, async () => {
+      const out = await this.ctx.settle(async () => {
         await this.staging.mapAsync(GPUMapMode.READ, 0, Math.max(4, bytes));
         const data = new Float32Array(this.staging.getMappedRange(0, Math.max(4, bytes)).slice(0, bytes));
         this.staging.unmap();
@@ -239,7 +235,7 @@ export class DmPartition {
     const ovBytes = this.overlapPixels * OVERLAP_PIXEL_BYTES;
     enc.copyBufferToBuffer(this.engine.gpuBuffers.err, 0, this.staging, 0, errBytes);
     if (ovBytes > 0) enc.copyBufferToBuffer(this.packed, 0, this.staging, errBytes, ovBytes);
-    const all = await this.submitAndRead(enc, errBytes + ovBytes, this.idleA, `difference-map iteration (device ${this.index + 1})`);
+    const all = await this.submitAndRead(enc, errBytes + ovBytes, `difference-map iteration (device ${this.index + 1})`);
     return { frameErrors: all.slice(0, this.n), overlap: all.slice(this.n) };
   }
 
@@ -250,7 +246,7 @@ export class DmPartition {
     this.encodeObjectPartials(enc, snapshotObject);
     const ovBytes = this.overlapPixels * OVERLAP_PIXEL_BYTES;
     if (ovBytes > 0) enc.copyBufferToBuffer(this.packed, 0, this.staging, 0, ovBytes);
-    return this.submitAndRead(enc, ovBytes, this.idleB, `object update (device ${this.index + 1})`);
+    return this.submitAndRead(enc, ovBytes, `object update (device ${this.index + 1})`);
   }
 
   /**
@@ -290,7 +286,7 @@ export class DmPartition {
     const numBytes = (this.probeFloats / 3) * 8;
     enc.copyBufferToBuffer(b.prNum, 0, this.staging, 0, numBytes);
     enc.copyBufferToBuffer(b.prDen, 0, this.staging, numBytes, numBytes / 2);
-    return this.submitAndRead(enc, this.probeFloats * 4, this.idleC, `probe update (device ${this.index + 1})`);
+    return this.submitAndRead(enc, this.probeFloats * 4, `probe update (device ${this.index + 1})`);
   }
 
   /**

@@ -9,9 +9,7 @@
  * weighted by its share Δθ of the half circle ({@link angleWeights}), so a uniform disc of
  * attenuation μ per voxel length reconstructs to μ.
  */
-import { availableParallelism } from 'node:os';
 import type { GpuContext } from '../gpu/context.js';
-import { IdleEstimator } from '../gpu/idle.js';
 import { grid1d, UniformWriter } from '../gpu/dispatch.js';
 import { KernelTimer, type KernelTimes } from '../gpu/timing.js';
 import { GpuError, InputError } from '../core/errors.js';
@@ -264,8 +262,6 @@ export async function reconstructFbp(ctx: GpuContext, projections: Volume, geome
       return g;
     };
     const staging = slabs > 1 ? new Float32Array(A * slabRows * cols) : undefined;
-    // First slab on a CPU adapter: about 4 ns per voxel-angle per core for lavapipe.
-    const idle = new IdleEstimator((4e-6 * slabRows * n * n * A) / availableParallelism());
     for (let s = 0; s < slabs; s++) {
       const r0 = s * slabRows;
       const nr = Math.min(slabRows, rows - r0);
@@ -288,8 +284,7 @@ export async function reconstructFbp(ctx: GpuContext, projections: Volume, geome
       pass.end();
       timer.resolve(enc);
       ctx.queue.submit([enc.finish()]);
-      // Sleep through most of the slab's expected time first (see IdleEstimator).
-      out.data.set(await idle.wait(ctx, () => ctx.readF32(volBuf, nr * n * n), nr / slabRows), r0 * n * n);
+      out.data.set(await ctx.readF32(volBuf, nr * n * n), r0 * n * n);
       await timer.collect();
       options.onProgress?.({ stage: 'fbp', iteration: s + 1, of: slabs, seconds: secondsSince(t0) });
     }

@@ -27,7 +27,6 @@ import type { Volume } from '../core/array.js';
 import { secondsSince, type ProgressCallback } from '../core/progress.js';
 import { mulberry32 } from '../core/random.js';
 import { availableParallelism } from 'node:os';
-import { IdleEstimator } from '../gpu/idle.js';
 import type { GpuContext } from '../gpu/context.js';
 import type { PoolDevice } from '../gpu/pool.js';
 import { WorkerDevice } from '../gpu/worker/device.js';
@@ -121,13 +120,6 @@ export function sweepBandSlots(cols: number, bands = SWEEP_BANDS): number {
   return Math.floor((cols + bands) / bands) * (bands + 1);
 }
 
-/**
- * CPU-adapter cost of one voxel-angle update of one sweep phase, in ns per core (lavapipe on an
- * AMD EPYC core: about 1.2 with the band walk); only used to sleep through the first iteration
- * (see GpuContext.idle), so it errs low: sleeping too little only costs some busy polling, too
- * much adds to the iteration.
- */
-const SOFTWARE_CORE_NS_PER_VOXEL_ANGLE = 1.0;
 
 /** Deterministic permutation of 0..n−1 (Fisher–Yates with a mulberry32 stream). */
 export function seededOrder(n: number, seed: number): Uint32Array {
@@ -401,9 +393,6 @@ export class SweepDevice implements WaveRunner {
           );
         }
       }
-      // The first iteration's sleep comes from a per-core cost estimate (CPU adapters only).
-      const work = 2 * na * ranges.reduce((t, [a, b]) => t + b - a, 0) * n * n;
-      const idle = new IdleEstimator(ctx.info.software ? (SOFTWARE_CORE_NS_PER_VOXEL_ANGLE * 1e-6 * work) / availableParallelism() : 0);
       for (let it = 0; it < plan.iterations; it++) {
         const table = sweepTable(blocks, block, sweepOrder(nblocks, plan.order, plan.seed, it));
         ctx.queue.writeBuffer(this.orderBuf, 0, table as Uint32Array<ArrayBuffer>);
@@ -420,9 +409,8 @@ export class SweepDevice implements WaveRunner {
         pass.end();
         this.timer.resolve(enc);
         ctx.queue.submit([enc.finish()]);
-        // Sleep through most of the expected iteration time before the read-back, so dawn.node's
-        // busy-polling does not take a core from a CPU adapter (see IdleEstimator).
-        const partial = await idle.wait(ctx, () => ctx.readF32(residBuf!, residWords));
+        // The read-back waits without spinning the JS thread on a CPU adapter (GpuContext.settle).
+        const partial = await ctx.readF32(residBuf!, residWords);
         await this.timer.collect();
         let rss = 0;
         for (const slab of slabs) for (const off of slab.residOffsets) for (let g = 0; g < slab.groups; g++) rss += partial[off + g];

@@ -112,12 +112,44 @@ describe('batched 2-D FFT with the skewed workgroup-memory layout (the GPU defau
       const seed = freshSeed();
       const [batch, h, w] = shape;
       const x = randomArray(2 * batch * h * w, seed);
-      const plan = await planFor(ctx, { height: h, width: w, batch, skew: true, lines });
+      const plan = await planFor(ctx, { height: h, width: w, batch, skew: true, lanes: false, lines });
       expect(plan.rowShape.skew && plan.colShape.skew).toBe(true);
       for (const direction of ['forward', 'inverse'] as const) {
         const { out } = await runPlan(ctx, plan, x, [direction]);
         expect(allFinite(out), `seed ${seed} ${direction}`).toBe(true);
         expect(relL2(out, referenceFft2d(x, shape, direction)), `seed ${seed} ${direction} ${h}×${w}`).toBeLessThan(1e-5);
+      }
+    });
+  }
+});
+
+describe('batched 2-D FFT, lane passes (one line per invocation in registers; the software-adapter default up to 128) against fft.js float64', () => {
+  const shapes: Array<[Shape, { rows?: number; cols?: number }?]> = [
+    [[4, 32, 32]],
+    [[3, 64, 32], { rows: 16, cols: 8 }],
+    [[2, 128, 128]], // compiling a 128-point lane pass takes LLVM 5–7 s: one shape, no shifts
+    [[1, 1024, 64]], // rows in lanes, columns (1024 points) in the Stockham pass
+    [[1, 32, 256]], // the other way round
+  ];
+  for (const [shape, lines] of shapes) {
+    it(`${shape[1]}×${shape[2]}, batch ${shape[0]}${lines ? `, ${lines.rows} rows and ${lines.cols} columns per workgroup` : ''}: forward and inverse${Math.max(shape[1], shape[2]) > 64 ? '' : ', both shifts'}, relative L2 < 1e-5`, async () => {
+      const ctx = await testContext();
+      const seed = freshSeed();
+      const [batch, h, w] = shape;
+      const x = randomArray(2 * batch * h * w, seed);
+      const plan = await planFor(ctx, { height: h, width: w, batch, lanes: true, lines });
+      expect(plan.rowShape.lanes).toBe(w <= 128);
+      expect(plan.colShape.lanes).toBe(h <= 128);
+      for (const direction of ['forward', 'inverse'] as const) {
+        const { out } = await runPlan(ctx, plan, x, [direction]);
+        expect(allFinite(out), `seed ${seed} ${direction}`).toBe(true);
+        expect(relL2(out, referenceFft2d(x, shape, direction)), `seed ${seed} ${direction} ${h}×${w}`).toBeLessThan(1e-5);
+      }
+      // The shifts folded into the loads and stores: forward gives fftshift(F x), inverse reads through ifftshift.
+      if (Math.max(h, w) > 64) return;
+      for (const direction of ['forward', 'inverse'] as const) {
+        const { out } = await runPlan(ctx, plan, x, [direction], { shift: true });
+        expect(relL2(out, referenceFft2d(x, shape, direction, true)), `seed ${seed} ${direction} shifted`).toBeLessThan(1e-5);
       }
     });
   }

@@ -122,15 +122,17 @@ for (const [modes, chunk, subpixel] of CASES) {
 }
 
 describe('exit-wave half F⁻¹(Fourier update of F(P·S_j O)) vs float64', () => {
-  // [power bound, sub-pixel, chunk bytes, skewed FFT layout (the GPU default)]
-  const CASES: Array<[boolean, boolean, number | undefined, boolean]> = [
-    [false, true, undefined, false],
-    [true, true, undefined, true],
-    [true, false, 4 * 32 * 32 * 8, false],
-    [false, false, undefined, true],
+  // [power bound, sub-pixel, chunk bytes, skewed FFT layout (the GPU default), FFT lane passes (the model then runs on its own)]
+  const CASES: Array<[boolean, boolean, number | undefined, boolean, boolean]> = [
+    [false, true, undefined, false, false],
+    [true, true, undefined, true, false],
+    [true, false, 4 * 32 * 32 * 8, false, false],
+    [false, false, undefined, true, false],
+    [false, true, undefined, false, true],
+    [true, false, 4 * 32 * 32 * 8, false, true],
   ];
-  for (const [bounded, subpixel, chunk, fftSkew] of CASES) {
-    it(`${bounded ? 'power bound at the median e_Φ' : 'no power bound'}, ${subpixel ? 'residual form' : 'closed form'}${chunk ? ', chunks of 4 frames' : ''}${fftSkew ? ', skewed FFT layout' : ''}`, async () => {
+  for (const [bounded, subpixel, chunk, fftSkew, fftLanes] of CASES) {
+    it(`${bounded ? 'power bound at the median e_Φ' : 'no power bound'}, ${subpixel ? 'residual form' : 'closed form'}${chunk ? ', chunks of 4 frames' : ''}${fftSkew ? ', skewed FFT layout' : ''}${fftLanes ? ', FFT lane passes' : ''}`, async () => {
       const seed = freshSeed();
       const ctx = await testContext();
       const [n, h, w] = [11, 32, 32];
@@ -143,7 +145,7 @@ describe('exit-wave half F⁻¹(Fourier update of F(P·S_j O)) vs float64', () =
       const Psi = randomArray(2 * n * hw, seed + 6, -20, 20);
       // Power bound: the median of the frames' e_Φ, so some frames are relaxed and some are not.
       let bound: number | undefined;
-      const engine = await DmEngine.create(ctx, ds, { subpixel, maxBindingBytes: chunk, variant: 'dm', beta: 0.9, powerBound: 'none', fftSkew });
+      const engine = await DmEngine.create(ctx, ds, { subpixel, maxBindingBytes: chunk, variant: 'dm', beta: 0.9, powerBound: 'none', fftSkew, fftLanes });
       engines.push(engine);
       const [rows, cols] = engine.geometry.objectShape;
       const obj = randomArray(2 * rows * cols, seed + 2);
@@ -163,7 +165,7 @@ describe('exit-wave half F⁻¹(Fourier update of F(P·S_j O)) vs float64', () =
         }
         bound = [...ePhi].sort((a, b) => a - b)[Math.floor(n / 2)] * (1 + 0.01 * r());
       }
-      const eng = bounded ? await DmEngine.create(ctx, ds, { subpixel, maxBindingBytes: chunk, variant: 'dm', beta: 0.9, powerBound: bound, fftSkew }) : engine;
+      const eng = bounded ? await DmEngine.create(ctx, ds, { subpixel, maxBindingBytes: chunk, variant: 'dm', beta: 0.9, powerBound: bound, fftSkew, fftLanes }) : engine;
       if (eng !== engine) engines.push(eng);
       const b = eng.gpuBuffers;
       ctx.queue.writeBuffer(b.obj, 0, obj);
