@@ -2,7 +2,8 @@ import { describe, it, expect } from 'vitest';
 import { writeFileSync, readFileSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { fromFile, writeArrayBuffer } from 'geotiff';
-import { readTiff, readTiffFiles, writeTiff, naturalCompare, listTiffFiles, tiffInfo } from '../../src/io/tiff.js';
+import { open } from 'node:fs/promises';
+import { readTiff, readTiffFiles, writeTiff, naturalCompare, listTiffFiles, tiffInfo, readPlainRows } from '../../src/io/tiff.js';
 import { InputError } from '../../src/core/errors.js';
 import { freshSeed, rng } from '../helpers/gpu.js';
 import { tempDir, DATA } from './tmp.js';
@@ -102,6 +103,64 @@ describe('tiff', () => {
     expect(gi.pages[0]!.format).toBe(2);
     expect(gi.pages[0]!.data).toEqual(Array.from(i16));
     expect((await readTiff(pi)).shape).toEqual([1, 2, 3]);
+  });
+
+  it('reads plain strips straight from the file (2 rows per strip, row ranges across strips) exactly as geotiff decodes them', async () => {
+    const [pages, rows, cols] = [3, 7, 5];
+    const n = pages * rows * cols;
+    const cases: Array<[string, Float32Array | Uint16Array | Uint8Array | Int16Array]> = [
+      ['f32', Float32Array.from({ length: n }, (_, i) => Math.sin(i) * 1e3)],
+      ['u16', Uint16Array.from({ length: n }, (_, i) => (i * 2113) % 65536)],
+      ['u8', Uint8Array.from({ length: n }, (_, i) => (i * 37) % 256)],
+      ['i16', Int16Array.from({ length: n }, (_, i) => ((i * 2113) % 65536) - 32768)],
+    ];
+    for (const [name, data] of cases) {
+      const p = join(dir, `plain-${name}.tif`);
+      await writeTiff(p, { data, shape: [pages, rows, cols] }, { rowsPerStrip: 2 });
+      const decoded = (await geotiffPages(p)).pages.flatMap((x) => x.data);
+      expect(decoded, name).toEqual(Array.from(data));
+      expect(Array.from((await readTiff(p)).data), name).toEqual(decoded);
+      const sub = await readTiff(p, { rows: [1, 6] });
+      const want: number[] = [];
+      for (let k = 0; k < pages; k++) want.push(...decoded.slice((k * rows + 1) * cols, (k * rows + 6) * cols));
+      expect(Array.from(sub.data), `${name} rows 1:6`).toEqual(want);
+      // The fast path itself takes this layout (rather than falling back to the decoder).
+      const t = await fromFile(p);
+      const fh = await open(p, 'r');
+      try {
+        const img = await t.getImage(2);
+        const out = new Float32Array(5 * cols).fill(Number.NaN);
+        const info = { width: cols, height: rows, samplesPerPixel: 1, bitsPerSample: img.getBitsPerSample(0), sampleFormat: img.getSampleFormat(0) ?? 1 };
+        expect(await readPlainRows(fh, img, info, out, 0, 1, 6), name).toBe(true);
+        expect(Array.from(out), `${name} page 2 rows 1:6`).toEqual(decoded.slice((2 * rows + 1) * cols, (2 * rows + 6) * cols));
+      } finally {
+        await fh.close();
+        await t.close();
+      }
+    }
+  });
+
+  it('leaves other layouts to the decoder: a page with an unknown compression gives an InputError naming the file, not raw bytes', async () => {
+    const p = join(dir, 'compressed.tif');
+    await writeTiff(p, { data: Float32Array.from({ length: 2 * 4 * 4 }, (_, i) => i), shape: [2, 4, 4] });
+    const bytes = readFileSync(p);
+    // Patch the Compression entry (tag 259) of the first IFD from 1 (none) to 60000 (no such method).
+    const ifd = bytes.readUInt32LE(4);
+    const entries = bytes.readUInt16LE(ifd);
+    let patched = false;
+    for (let e = 0; e < entries; e++) {
+      const at = ifd + 2 + 12 * e;
+      if (bytes.readUInt16LE(at) === 259) {
+        bytes.writeUInt16LE(60000, at + 8);
+        patched = true;
+      }
+    }
+    expect(patched).toBe(true);
+    writeFileSync(p, bytes);
+    const err = await readTiff(p).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(InputError);
+    expect((err as InputError).file).toBe(p);
+    expect((err as Error).message).toMatch(/cannot decode TIFF page 0/);
   });
 
   it('writes BigTIFF on request, readable by geotiff and by our reader', async () => {
