@@ -388,7 +388,7 @@ export class DmEngine {
     return b;
   }
 
-  /** Records X = F(P·S_j O): the fused model + row pass, then the plan's column pass. */
+  /** Records X = F(P·S_j O): the fused model + row pass (or, with lane passes, the model then the row pass), then the plan's column pass. */
   /** @internal */
   encodeExitModel(pass: GPUComputePassEncoder): void {
     const rowsModel = this.pipes.rowsModel;
