@@ -82,7 +82,7 @@ export function generate() {
     '//',
     '// Whole-line FFTs of FFT_N = 32, 64 or 128 points, one line per invocation, held in registers:',
     '// no workgroup memory, no barriers, no twiddle table (constants). The lane passes of the software',
-    '// adapter (fft/rows.wgsl, fft/cols.wgsl, ptycho/fft_rows_model.wgsl: entry points *_lanes), where',
+    '// adapter (fft/rows.wgsl, fft/cols.wgsl: entry points *_lanes; opt-in, see fftLanesByDefault), where',
     '// every workgroup-memory access and table read is a per-lane gather or scatter. Same contract as',
     '// fft_run in fft/stockham.wgsl: points come from fft_input(line, pos) and go, unscaled and in',
     '// natural order, to fft_output(line, pos, value); FFT_INVERSE picks the sign.',

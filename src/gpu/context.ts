@@ -271,7 +271,8 @@ export class GpuContext {
   /**
    * Awaits a dawn.node promise that `op` starts (a read-back, `onSubmittedWorkDone`, …). On a
    * software adapter the wait does not spin the JS thread (see quiet.ts: dawn.node's polling
-   * would take a core from the adapter's threads); on a GPU it is a plain await.
+   * would take a core from the adapter's threads); on a GPU it is a plain await (though while a
+   * software adapter's wait is pending in the same process, every dawn.node wait polls once per ms).
    */
   settle<T>(op: () => Promise<T>): Promise<T> {
     return this.info.software ? quietly(op) : op();

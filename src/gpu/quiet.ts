@@ -14,17 +14,22 @@
  * dawn.node's callbacks by a 1 ms timer, so the thread sleeps between event checks (at most 1 ms
  * added to each wait) and the adapter's threads get both cores. Only dawn.node's callbacks are
  * deferred — anonymous native functions called without arguments; anything else goes straight to
- * the real `setImmediate`. The replacement is installed while at least one quiet wait is pending
- * (nested and concurrent waits are counted) and removed after the last one ends, however it ends.
+ * Node's own `setImmediate`. The replacement is installed while at least one quiet wait is pending
+ * (nested and concurrent waits are counted) and removed after the last one ends, however it ends,
+ * unless someone else replaced the global meanwhile (theirs is then left in place). The global is
+ * shared by every dawn.node instance in the process: while a software adapter's wait is pending,
+ * a GPU context's waits in the same process also check for events once per millisecond.
  */
 
+import { setImmediate as nodeSetImmediate } from 'node:timers';
 import { promisify } from 'node:util';
 
 /** How long dawn.node's next event check is deferred during a quiet wait (ms). */
 export const QUIET_POLL_MS = 1;
 
 let depth = 0;
-let realSetImmediate: typeof setImmediate | undefined;
+/** The global `setImmediate` found when the outermost quiet wait began (restored after it). */
+let saved: typeof setImmediate | undefined;
 
 /** True for the callbacks dawn.node schedules: anonymous native functions, called without arguments. */
 function isDawnTick(callback: unknown, args: unknown[]): boolean {
@@ -32,14 +37,14 @@ function isDawnTick(callback: unknown, args: unknown[]): boolean {
 }
 
 function deferredSetImmediate(this: unknown, callback: (...args: unknown[]) => void, ...args: unknown[]): NodeJS.Immediate {
-  const real = realSetImmediate ?? setImmediate;
-  if (!isDawnTick(callback, args)) return real(callback, ...args);
+  // Node's own setImmediate, never a global that may be this function again.
+  if (!isDawnTick(callback, args)) return nodeSetImmediate(callback, ...args);
   // dawn.node ignores the handle; a timer stands in for the Immediate it would have had.
   return setTimeout(callback, QUIET_POLL_MS) as unknown as NodeJS.Immediate;
 }
 
 // util.promisify(setImmediate) keeps working while the replacement is installed.
-Object.defineProperty(deferredSetImmediate, promisify.custom, { value: (setImmediate as unknown as Record<symbol, unknown>)[promisify.custom] });
+Object.defineProperty(deferredSetImmediate, promisify.custom, { value: (nodeSetImmediate as unknown as Record<symbol, unknown>)[promisify.custom] });
 
 /** True while a quiet wait is pending (the global `setImmediate` is the deferring version). */
 export function quietWaitActive(): boolean {
@@ -53,15 +58,15 @@ export function quietWaitActive(): boolean {
  */
 export async function quietly<T>(op: () => Promise<T>): Promise<T> {
   if (depth++ === 0) {
-    realSetImmediate = globalThis.setImmediate;
+    saved = globalThis.setImmediate;
     globalThis.setImmediate = deferredSetImmediate as unknown as typeof setImmediate;
   }
   try {
     return await op();
   } finally {
     if (--depth === 0) {
-      globalThis.setImmediate = realSetImmediate!;
-      realSetImmediate = undefined;
+      if (globalThis.setImmediate === (deferredSetImmediate as unknown)) globalThis.setImmediate = saved!;
+      saved = undefined;
     }
   }
 }

@@ -219,7 +219,9 @@ export async function readPlainRows(fh: FileHandle, img: GeoTIFFImage, info: Tif
   if ((tagNumber(await fd.loadValue('FillOrder')) ?? 1) !== 1) return false;
   if ((tagNumber(fd.getValue('PlanarConfiguration')) ?? 1) !== 1) return false;
   const { width, height, bitsPerSample: bits, sampleFormat: fmt } = info;
-  if (info.samplesPerPixel !== 1 || !(bits === 8 || bits === 16 || bits === 32 || (bits === 64 && fmt === 3))) return false;
+  const integer = (fmt === 1 || fmt === 2) && (bits === 8 || bits === 16 || bits === 32);
+  const float = fmt === 3 && (bits === 32 || bits === 64);
+  if (info.samplesPerPixel !== 1 || !(integer || float)) return false;
   const offsets = tagNumbers(await fd.loadValue('StripOffsets'));
   const counts = tagNumbers(await fd.loadValue('StripByteCounts'));
   const rps = Math.min(tagNumber(fd.getValue('RowsPerStrip')) ?? height, height);
@@ -256,8 +258,12 @@ export async function readPlainRows(fh: FileHandle, img: GeoTIFFImage, info: Tif
       end = stop;
     }
     const buf = Buffer.allocUnsafe((end - row) * rowBytes);
-    const { bytesRead } = await fh.read(buf, 0, buf.length, start);
-    if (bytesRead !== buf.length) return false;
+    // One read may return fewer bytes (Linux caps a read near 2 GiB): continue until the run is in.
+    for (let got = 0; got < buf.length; ) {
+      const { bytesRead } = await fh.read(buf, got, buf.length - got, start + got);
+      if (bytesRead === 0) return false;
+      got += bytesRead;
+    }
     convert(buf, offset + (row - r0) * width);
     row = end;
   }

@@ -571,7 +571,6 @@ export class DmEngine {
     if (!timer) pass.end();
     else timer.resolve(enc);
     this.ctx.queue.submit([enc.finish()]);
-    // Sleeps only when timed (scale 0 otherwise), but always learns the stages' time.
     await this.ctx.finish('dm stages');
     if (timer) await timer.collect();
     this.started = true;

@@ -41,8 +41,8 @@ export function copyRowsIn(dst: Float32Array, src: Float32Array, planes: number,
 }
 
 /**
- * Packs slices `[r0, r1)` of every plane of a `[planes, rows, size]` array `k` to a vector (k = 2
- * or 4): the result is `[planes, ceil((r1 − r0)/k), size, k]`, with slice `r0 + k·g + m` at
+ * Packs slices `[r0, r1)` of every plane of a `[planes, rows, size]` array `k` to a vector (k = 1,
+ * 2, 4 or 8): the result is `[planes, ceil((r1 − r0)/k), size, k]`, with slice `r0 + k·g + m` at
  * component `m` of group `g` (missing slices of the last group are zero). The layout of
  * shaders/tomo/sweep_packed.wgsl.
  */

@@ -26,6 +26,28 @@ describe('quiet GPU waits (dawn.node polling without spinning the JS thread)', (
     expect(quietWaitActive()).toBe(false);
   });
 
+  it('leaves a replacement someone else installed during a wait in place, and passes through to Node’s own setImmediate outside waits', async () => {
+    const real = globalThis.setImmediate;
+    let theirs: typeof setImmediate | undefined;
+    try {
+      await quietly(async () => {
+        // A library that wraps whatever setImmediate it finds (here: the deferring version).
+        const found = globalThis.setImmediate;
+        theirs = ((cb: (...a: unknown[]) => void, ...a: unknown[]) => found(cb, ...a)) as unknown as typeof setImmediate;
+        globalThis.setImmediate = theirs;
+      });
+      expect(globalThis.setImmediate).toBe(theirs);
+      expect(quietWaitActive()).toBe(false);
+      // Their wrapper still works outside any wait: the deferring version hands it to Node's own.
+      expect(await new Promise<number>((resolve) => setImmediate((v: number) => resolve(v), 7))).toBe(7);
+      // A later wait restores their wrapper, not ours, when it ends.
+      await quietly(async () => expect(globalThis.setImmediate).not.toBe(theirs));
+      expect(globalThis.setImmediate).toBe(theirs);
+    } finally {
+      globalThis.setImmediate = real;
+    }
+  });
+
   it('passes everyone else’s setImmediate calls straight through (arguments, clearImmediate, promisify)', async () => {
     await quietly(async () => {
       const got = await new Promise<number[]>((resolve) => setImmediate((a: number, b: number) => resolve([a, b]), 1, 2));
