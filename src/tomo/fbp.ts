@@ -284,7 +284,7 @@ export async function reconstructFbp(ctx: GpuContext, projections: Volume, geome
       pass.end();
       timer.resolve(enc);
       ctx.queue.submit([enc.finish()]);
-      out.data.set(await ctx.readF32(volBuf, nr * n * n), r0 * n * n);
+      await ctx.readF32Into(volBuf, out.data, r0 * n * n, nr * n * n);
       await timer.collect();
       options.onProgress?.({ stage: 'fbp', iteration: s + 1, of: slabs, seconds: secondsSince(t0) });
     }

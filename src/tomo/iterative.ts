@@ -417,7 +417,9 @@ export class SweepDevice implements WaveRunner {
         onIteration(it, rss);
       }
       for (const slab of slabs) {
-        unpackSlices(await ctx.readF32(slab.vol, slab.padded * n * n), wave.out, n * n, slab.r0 - wave.r0, slab.r1 - wave.r0, spw);
+        // One slice per group (GPUs): the slab is already in the output's layout, read straight into it.
+        if (spw === 1) await ctx.readF32Into(slab.vol, wave.out, (slab.r0 - wave.r0) * n * n, (slab.r1 - slab.r0) * n * n);
+        else unpackSlices(await ctx.readF32(slab.vol, slab.padded * n * n), wave.out, n * n, slab.r0 - wave.r0, slab.r1 - wave.r0, spw);
       }
     } finally {
       for (const slab of slabs) {

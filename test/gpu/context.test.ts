@@ -26,6 +26,21 @@ describe('GPU runtime', () => {
     expect(pipelineKey({ shader: 'a.wgsl', entry: 'main', constants: { B: 2, A: 1 } })).toBe('a.wgsl#main(A=1,B=2)');
   });
 
+  it('reads float32 values straight into a destination at an offset (readF32Into), and refuses a range that does not fit', async () => {
+    const ctx = await testContext();
+    const seed = freshSeed();
+    const src = randomArray(1000, seed);
+    const buf = ctx.upload(src);
+    const dst = new Float32Array(600).fill(Number.NaN);
+    await ctx.readF32Into(buf, dst, 100, 400, 250); // values 250..649 of the buffer → dst[100..499]
+    for (let i = 0; i < dst.length; i++) {
+      if (i >= 100 && i < 500) expect(dst[i], `seed ${seed} at ${i}`).toBe(src[250 + i - 100]);
+      else expect(dst[i]).toBeNaN();
+    }
+    await expect(ctx.readF32Into(buf, dst, 300, 400)).rejects.toThrow(RangeError);
+    buf.destroy();
+  });
+
   it('runs a kernel that matches a float64 reference on fresh random input (poisoned output)', async () => {
     const ctx = await testContext();
     const seed = freshSeed();
