@@ -41,6 +41,9 @@ struct Params {
 @group(0) @binding(5) var<storage, read_write> err: array<f32>;    // [n] per-frame Fourier error (indexed frame0 + k)
 
 override WG: u32 = 256;   // power of two
+// Probe modes (the engine's; the uniform's `modes` holds the same): the loops over modes unroll,
+// and with one mode the loads of x and psi are shared between them.
+override MODES: u32 = 1;
 override POWER_BOUND: bool = false;
 // true: x ← Ψ' − X, whose inverse FFT is the overlap residual D = ψ' − P·S_j O directly
 // (residual-form overlap projection); false: x ← Ψ' (real-space exit waves after the inverse FFT).
@@ -67,7 +70,7 @@ fn workgroup_sum(v: f32, lid: u32) -> f32 {
 fn main(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u, @builtin(local_invocation_index) lid: u32) {
   let k = wid.x + wid.y * nwg.x;
   if (k >= p.n_frames) { return; }
-  let frame_base = k * p.modes * p.hw;
+  let frame_base = k * MODES * p.hw;
   let mag_base = k * p.hw;
   let alpha = p.alpha;
 
@@ -76,7 +79,7 @@ fn main(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u, 
     var dev = 0.0;
     for (var r = lid; r < p.hw; r += WG) {
       var a2 = 0.0;
-      for (var m = 0u; m < p.modes; m++) {
+      for (var m = 0u; m < MODES; m++) {
         let idx = frame_base + m * p.hw + r;
         a2 += cabs2((1.0 + alpha) * x[idx] - alpha * psi[idx]);
       }
@@ -95,7 +98,7 @@ fn main(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u, 
   for (var r = lid; r < p.hw; r += WG) {
     var x2 = 0.0;
     var a2 = 0.0;
-    for (var m = 0u; m < p.modes; m++) {
+    for (var m = 0u; m < MODES; m++) {
       let idx = frame_base + m * p.hw + r;
       let xv = x[idx];
       x2 += cabs2(xv);
@@ -106,7 +109,7 @@ fn main(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u, 
     let d = sqrt(x2) - s;
     e += good * d * d;
     let f = modulus_factor(sqrt(a2), s, good, relax);
-    for (var m = 0u; m < p.modes; m++) {
+    for (var m = 0u; m < MODES; m++) {
       let idx = frame_base + m * p.hw + r;
       let xv = x[idx];
       let pv = psi[idx];

@@ -48,6 +48,8 @@ struct Params {
 
 override TILE: u32 = 16;
 override RESIDUAL: bool = false;
+// Probe modes (the engine's; the uniform's `modes` holds the same): the loop over modes unrolls.
+override MODES: u32 = 1;
 
 fn tap_weight(a: i32, f: f32) -> f32 {
   return select(1.0 - f, f, a == 1);
@@ -77,9 +79,9 @@ fn main(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_id) lid: ve
         let wgt = wy * tap_weight(b, fp.fx);
         if (rx < 0 || rx >= i32(p.w) || wgt == 0.0) { continue; }
         let r = u32(ry) * p.w + u32(rx);
-        for (var m = 0u; m < p.modes; m++) {
+        for (var m = 0u; m < MODES; m++) {
           let pv = probe[m * hw + r];
-          acc += wgt * cmul_conj(psi[(k * p.modes + m) * hw + r], pv);
+          acc += wgt * cmul_conj(psi[(k * MODES + m) * hw + r], pv);
           d += wgt * cabs2(pv);
         }
       }

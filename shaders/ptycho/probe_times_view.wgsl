@@ -27,6 +27,8 @@ struct Params {
 @group(0) @binding(5) var<storage, read> src: array<vec2f>;       // delta entries: O_old or P_old
 
 override WG: u32 = 64;
+// Probe modes (the engine's; the uniform's `modes` holds the same): loops over modes unroll.
+override MODES: u32 = 1;
 
 fn frame_pixel(i: u32) -> vec3u {
   let hw = p.h * p.w;
@@ -43,8 +45,8 @@ fn model(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg
   if (i >= p.n_frames * hw) { return; }
   let f = frame_pixel(i);
   let v = object_view(pos[p.frame0 + f.x], f.z, f.y - f.z * p.w, p.cols);
-  for (var m = 0u; m < p.modes; m++) {
-    x[(f.x * p.modes + m) * hw + f.y] = cmul(probe[m * hw + f.y], v);
+  for (var m = 0u; m < MODES; m++) {
+    x[(f.x * MODES + m) * hw + f.y] = cmul(probe[m * hw + f.y], v);
   }
 }
 
@@ -63,8 +65,8 @@ fn delta_object(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgrou
   let fp = pos[p.frame0 + f.x];
   let rx = f.y - f.z * p.w;
   let dv = object_view(fp, f.z, rx, p.cols) - old_view(fp, f.z, rx, p.cols);
-  for (var m = 0u; m < p.modes; m++) {
-    let idx = (f.x * p.modes + m) * hw + f.y;
+  for (var m = 0u; m < MODES; m++) {
+    let idx = (f.x * MODES + m) * hw + f.y;
     x[idx] = x[idx] - cmul(probe[m * hw + f.y], dv);
   }
 }
@@ -76,8 +78,8 @@ fn delta_probe(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroup
   if (i >= p.n_frames * hw) { return; }
   let f = frame_pixel(i);
   let v = object_view(pos[p.frame0 + f.x], f.z, f.y - f.z * p.w, p.cols);
-  for (var m = 0u; m < p.modes; m++) {
-    let idx = (f.x * p.modes + m) * hw + f.y;
+  for (var m = 0u; m < MODES; m++) {
+    let idx = (f.x * MODES + m) * hw + f.y;
     x[idx] = x[idx] - cmul(probe[m * hw + f.y] - src[m * hw + f.y], v);
   }
 }

@@ -369,12 +369,12 @@ export class DmEngine {
     const bound = resolvePowerBound(options.powerBound, summary);
     const powerBound = bound !== undefined;
     const pipes = {
-      view: await ctx.pipelines.getChecked({ shader: 'ptycho/probe_times_view.wgsl', entry: 'model', constants: { WG: WG_VIEW } }),
+      view: await ctx.pipelines.getChecked({ shader: 'ptycho/probe_times_view.wgsl', entry: 'model', constants: { WG: WG_VIEW, MODES: modes } }),
       rowsModel: plan.rowShape.lanes ? undefined : await ctx.pipelines.getChecked({ ...fftPassSpec('rows', plan.rowShape, w, false, false, false), shader: 'ptycho/fft_rows_model.wgsl', entry: 'fft_rows_model' }),
-      deltaObject: await ctx.pipelines.getChecked({ shader: 'ptycho/probe_times_view.wgsl', entry: 'delta_object', constants: { WG: WG_VIEW } }),
-      deltaProbe: await ctx.pipelines.getChecked({ shader: 'ptycho/probe_times_view.wgsl', entry: 'delta_probe', constants: { WG: WG_VIEW } }),
-      fourier: await ctx.pipelines.getChecked({ shader: 'ptycho/fourier_update.wgsl', entry: 'main', constants: { WG: fourierWorkgroup(ctx), POWER_BOUND: powerBound ? 1 : 0, X_OUT_DIFF: R } }),
-      object: await ctx.pipelines.getChecked({ shader: 'ptycho/object_update.wgsl', entry: 'main', constants: { TILE: objectTile(ctx), RESIDUAL: R } }),
+      deltaObject: await ctx.pipelines.getChecked({ shader: 'ptycho/probe_times_view.wgsl', entry: 'delta_object', constants: { WG: WG_VIEW, MODES: modes } }),
+      deltaProbe: await ctx.pipelines.getChecked({ shader: 'ptycho/probe_times_view.wgsl', entry: 'delta_probe', constants: { WG: WG_VIEW, MODES: modes } }),
+      fourier: await ctx.pipelines.getChecked({ shader: 'ptycho/fourier_update.wgsl', entry: 'main', constants: { WG: fourierWorkgroup(ctx), POWER_BOUND: powerBound ? 1 : 0, X_OUT_DIFF: R, MODES: modes } }),
+      object: await ctx.pipelines.getChecked({ shader: 'ptycho/object_update.wgsl', entry: 'main', constants: { TILE: objectTile(ctx), RESIDUAL: R, MODES: modes } }),
       probeSums: await ctx.pipelines.getChecked({ shader: 'ptycho/probe_sums.wgsl', entry: 'main', constants: { WG: WG_PROBE } }),
       probeSumsFused: await ctx.pipelines.getChecked({ shader: 'ptycho/probe_sums.wgsl', entry: 'main_fused', constants: { WG: WG_PROBE } }),
       probe: await ctx.pipelines.getChecked({ shader: 'ptycho/probe_update.wgsl', entry: 'main', constants: { WG: WG_PROBE, RESIDUAL: R } }),
