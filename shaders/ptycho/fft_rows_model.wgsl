@@ -22,17 +22,22 @@ struct ModelParams {
 @group(0) @binding(4) var<storage, read> obj: array<vec2f>;         // [rows, cols]
 @group(0) @binding(5) var<storage, read> frame_pos: array<FramePos>; // all frames
 
+// Probe modes and frame height (the engine's; the width is FFT_N): the loads' index arithmetic
+// divides by constants.
+override MODES: u32 = 1;
+override FRAME_H: u32 = 128u;
+
 // First chunk-local row of this workgroup.
 var<private> row0: u32;
 
 fn fft_input(line: u32, pos: u32) -> vec2f {
   let row = row0 + line;              // chunk-local row over [frames, modes, h]
-  let image = row / mp.h;
-  let ry = row - image * mp.h;
-  let k = image / mp.modes;
-  let m = image - k * mp.modes;
+  let image = row / FRAME_H;
+  let ry = row - image * FRAME_H;
+  let k = image / MODES;
+  let m = image - k * MODES;
   let v = object_view(frame_pos[mp.frame0 + k], ry, pos, mp.cols);
-  return cmul(probe[(m * mp.h + ry) * mp.w + pos], v);
+  return cmul(probe[(m * FRAME_H + ry) * FFT_N + pos], v);
 }
 
 fn fft_output(line: u32, pos: u32, value: vec2f) {

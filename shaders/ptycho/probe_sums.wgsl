@@ -35,6 +35,12 @@ struct Params {
 @group(0) @binding(6) var<storage, read> obj_old: array<vec2f>;      // [rows, cols] (main_fused only)
 
 override WG: u32 = 64;
+// Probe modes (the engine's): constant index arithmetic.
+override MODES: u32 = 1;
+// Frame size (powers of two, the engine's): index arithmetic divides by constants (shifts), not by
+// uniform values (a division per lane on software adapters).
+override FRAME_H: u32 = 128u;
+override FRAME_W: u32 = 128u;
 
 fn old_object_view(fp: FramePos, ry: u32, rx: u32, cols: u32) -> vec2f {
   let b = view_base(fp, ry, rx, cols);
@@ -52,14 +58,14 @@ struct Item {
 }
 
 fn item(j: u32) -> Item {
-  let hw = p.h * p.w;
-  let total = p.modes * hw;
+  let hw = FRAME_H * FRAME_W;
+  let total = MODES * hw;
   let g = j / total;
   let i = j - g * total;
   let m = i / hw;
   let r = i - m * hw;
-  let ry = r / p.w;
-  return Item(g, i, m, r, ry, r - ry * p.w);
+  let ry = r / FRAME_W;
+  return Item(g, i, m, r, ry, r - ry * FRAME_W);
 }
 
 fn group_end(g: u32) -> u32 {
@@ -69,14 +75,14 @@ fn group_end(g: u32) -> u32 {
 @compute @workgroup_size(WG)
 fn main(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg: vec3u) {
   let j = linear_index(gid, nwg, WG);
-  if (j >= p.groups * p.modes * p.h * p.w) { return; }
+  if (j >= p.groups * MODES * FRAME_H * FRAME_W) { return; }
   let it = item(j);
-  let hw = p.h * p.w;
+  let hw = FRAME_H * FRAME_W;
   var acc = vec2f(0.0);
   var d = 0.0;
   for (var k = it.g * p.per_group; k < group_end(it.g); k++) {
     let v = object_view(pos[p.frame0 + k], it.ry, it.rx, p.cols);
-    acc += cmul_conj(psi[(k * p.modes + it.m) * hw + it.r], v);
+    acc += cmul_conj(psi[(k * MODES + it.m) * hw + it.r], v);
     d += cabs2(v);
   }
   part[j] = vec4f(acc, d, 0.0);
@@ -85,16 +91,16 @@ fn main(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg:
 @compute @workgroup_size(WG)
 fn main_fused(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg: vec3u) {
   let j = linear_index(gid, nwg, WG);
-  if (j >= p.groups * p.modes * p.h * p.w) { return; }
+  if (j >= p.groups * MODES * FRAME_H * FRAME_W) { return; }
   let it = item(j);
-  let hw = p.h * p.w;
+  let hw = FRAME_H * FRAME_W;
   let pm = probe[it.i];
   var acc = vec2f(0.0);
   var d = 0.0;
   for (var k = it.g * p.per_group; k < group_end(it.g); k++) {
     let fp = pos[p.frame0 + k];
     let v = object_view(fp, it.ry, it.rx, p.cols);
-    let dk = psi[(k * p.modes + it.m) * hw + it.r] - cmul(pm, v - old_object_view(fp, it.ry, it.rx, p.cols));
+    let dk = psi[(k * MODES + it.m) * hw + it.r] - cmul(pm, v - old_object_view(fp, it.ry, it.rx, p.cols));
     acc += cmul_conj(dk, v);
     d += cabs2(v);
   }

@@ -29,22 +29,26 @@ struct Params {
 override WG: u32 = 64;
 // Probe modes (the engine's; the uniform's `modes` holds the same): loops over modes unroll.
 override MODES: u32 = 1;
+// Frame size (powers of two, the engine's): index arithmetic divides by constants (shifts), not by
+// uniform values (a division per lane on software adapters).
+override FRAME_H: u32 = 128u;
+override FRAME_W: u32 = 128u;
 
 fn frame_pixel(i: u32) -> vec3u {
-  let hw = p.h * p.w;
+  let hw = FRAME_H * FRAME_W;
   let k = i / hw;
   let r = i - k * hw;
-  let ry = r / p.w;
+  let ry = r / FRAME_W;
   return vec3u(k, r, ry);
 }
 
 @compute @workgroup_size(WG)
 fn model(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg: vec3u) {
   let i = linear_index(gid, nwg, WG);
-  let hw = p.h * p.w;
+  let hw = FRAME_H * FRAME_W;
   if (i >= p.n_frames * hw) { return; }
   let f = frame_pixel(i);
-  let v = object_view(pos[p.frame0 + f.x], f.z, f.y - f.z * p.w, p.cols);
+  let v = object_view(pos[p.frame0 + f.x], f.z, f.y - f.z * FRAME_W, p.cols);
   for (var m = 0u; m < MODES; m++) {
     x[(f.x * MODES + m) * hw + f.y] = cmul(probe[m * hw + f.y], v);
   }
@@ -59,11 +63,11 @@ fn old_view(fp: FramePos, ry: u32, rx: u32, cols: u32) -> vec2f {
 @compute @workgroup_size(WG)
 fn delta_object(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg: vec3u) {
   let i = linear_index(gid, nwg, WG);
-  let hw = p.h * p.w;
+  let hw = FRAME_H * FRAME_W;
   if (i >= p.n_frames * hw) { return; }
   let f = frame_pixel(i);
   let fp = pos[p.frame0 + f.x];
-  let rx = f.y - f.z * p.w;
+  let rx = f.y - f.z * FRAME_W;
   let dv = object_view(fp, f.z, rx, p.cols) - old_view(fp, f.z, rx, p.cols);
   for (var m = 0u; m < MODES; m++) {
     let idx = (f.x * MODES + m) * hw + f.y;
@@ -74,10 +78,10 @@ fn delta_object(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgrou
 @compute @workgroup_size(WG)
 fn delta_probe(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg: vec3u) {
   let i = linear_index(gid, nwg, WG);
-  let hw = p.h * p.w;
+  let hw = FRAME_H * FRAME_W;
   if (i >= p.n_frames * hw) { return; }
   let f = frame_pixel(i);
-  let v = object_view(pos[p.frame0 + f.x], f.z, f.y - f.z * p.w, p.cols);
+  let v = object_view(pos[p.frame0 + f.x], f.z, f.y - f.z * FRAME_W, p.cols);
   for (var m = 0u; m < MODES; m++) {
     let idx = (f.x * MODES + m) * hw + f.y;
     x[idx] = x[idx] - cmul(probe[m * hw + f.y] - src[m * hw + f.y], v);

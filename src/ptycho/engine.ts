@@ -104,6 +104,8 @@ export interface DmEngineOptions {
   fftSkew?: boolean;
   /** FFT lane passes (Fft2dOptions.lanes; default fftLanesByDefault: WEBRECON_FFT_LANES=1 on a software adapter). For tests and tuning. */
   fftLanes?: boolean;
+  /** @internal The exit-wave model fused into the FFT row pass (default: on GPUs; never with lane passes); for tests. */
+  fusedModel?: boolean;
 }
 
 /**
@@ -161,7 +163,7 @@ interface Chunk {
   first: number;
   end: number;
   view: GPUBindGroup;
-  /** Fused model + FFT row pass and its dispatch size (absent with lane passes, which run the model on its own). */
+  /** Fused model + FFT row pass and its dispatch size (absent where the model runs on its own: software adapters, lane passes). */
   rowsModel?: GPUBindGroup;
   rowsDispatch: [number, number];
   deltaObject?: GPUBindGroup;
@@ -368,15 +370,20 @@ export class DmEngine {
     // Resolved once here (validateDataset read whether every intensity is whole) and handed to the constructor as a number or 'none'.
     const bound = resolvePowerBound(options.powerBound, summary);
     const powerBound = bound !== undefined;
+    const rowsSpec = fftPassSpec('rows', plan.rowShape, w, false, false, false);
+    // The model fused into the row pass's loads saves a pass over the exit waves on GPUs. On a
+    // software adapter the model on its own plus the plain row pass is faster (lavapipe, star DM:
+    // 0.30 → 0.28 s), and lane passes never take it (see encodeExitModel).
+    const fused = !plan.rowShape.lanes && (options.fusedModel ?? !ctx.info.software);
     const pipes = {
-      view: await ctx.pipelines.getChecked({ shader: 'ptycho/probe_times_view.wgsl', entry: 'model', constants: { WG: WG_VIEW, MODES: modes } }),
-      rowsModel: plan.rowShape.lanes ? undefined : await ctx.pipelines.getChecked({ ...fftPassSpec('rows', plan.rowShape, w, false, false, false), shader: 'ptycho/fft_rows_model.wgsl', entry: 'fft_rows_model' }),
-      deltaObject: await ctx.pipelines.getChecked({ shader: 'ptycho/probe_times_view.wgsl', entry: 'delta_object', constants: { WG: WG_VIEW, MODES: modes } }),
-      deltaProbe: await ctx.pipelines.getChecked({ shader: 'ptycho/probe_times_view.wgsl', entry: 'delta_probe', constants: { WG: WG_VIEW, MODES: modes } }),
+      view: await ctx.pipelines.getChecked({ shader: 'ptycho/probe_times_view.wgsl', entry: 'model', constants: { WG: WG_VIEW, MODES: modes, FRAME_H: h, FRAME_W: w } }),
+      rowsModel: !fused ? undefined : await ctx.pipelines.getChecked({ ...rowsSpec, shader: 'ptycho/fft_rows_model.wgsl', entry: 'fft_rows_model', constants: { ...rowsSpec.constants, MODES: modes, FRAME_H: h } }),
+      deltaObject: await ctx.pipelines.getChecked({ shader: 'ptycho/probe_times_view.wgsl', entry: 'delta_object', constants: { WG: WG_VIEW, MODES: modes, FRAME_H: h, FRAME_W: w } }),
+      deltaProbe: await ctx.pipelines.getChecked({ shader: 'ptycho/probe_times_view.wgsl', entry: 'delta_probe', constants: { WG: WG_VIEW, MODES: modes, FRAME_H: h, FRAME_W: w } }),
       fourier: await ctx.pipelines.getChecked({ shader: 'ptycho/fourier_update.wgsl', entry: 'main', constants: { WG: fourierWorkgroup(ctx), POWER_BOUND: powerBound ? 1 : 0, X_OUT_DIFF: R, MODES: modes } }),
       object: await ctx.pipelines.getChecked({ shader: 'ptycho/object_update.wgsl', entry: 'main', constants: { TILE: objectTile(ctx), RESIDUAL: R, MODES: modes } }),
-      probeSums: await ctx.pipelines.getChecked({ shader: 'ptycho/probe_sums.wgsl', entry: 'main', constants: { WG: WG_PROBE } }),
-      probeSumsFused: await ctx.pipelines.getChecked({ shader: 'ptycho/probe_sums.wgsl', entry: 'main_fused', constants: { WG: WG_PROBE } }),
+      probeSums: await ctx.pipelines.getChecked({ shader: 'ptycho/probe_sums.wgsl', entry: 'main', constants: { WG: WG_PROBE, MODES: modes, FRAME_H: h, FRAME_W: w } }),
+      probeSumsFused: await ctx.pipelines.getChecked({ shader: 'ptycho/probe_sums.wgsl', entry: 'main_fused', constants: { WG: WG_PROBE, MODES: modes, FRAME_H: h, FRAME_W: w } }),
       probe: await ctx.pipelines.getChecked({ shader: 'ptycho/probe_update.wgsl', entry: 'main', constants: { WG: WG_PROBE, RESIDUAL: R } }),
       prep: await ctx.pipelines.getChecked({ shader: 'ptycho/prepare.wgsl', entry: 'sqrt_inplace', constants: { WG: WG_PREP } }),
     };
@@ -388,13 +395,13 @@ export class DmEngine {
     return b;
   }
 
-  /** Records X = F(P·S_j O): the fused model + row pass (or, with lane passes, the model then the row pass), then the plan's column pass. */
+  /** Records X = F(P·S_j O): the fused model + row pass (GPUs; elsewhere the model, then the row pass), then the plan's column pass. */
   /** @internal */
   encodeExitModel(pass: GPUComputePassEncoder): void {
     const rowsModel = this.pipes.rowsModel;
     if (!rowsModel) {
-      // Lane passes (software adapters): the model in its own pass, then the plain row pass. Fusing
-      // the model's sampling into each of a line's loads made LLVM take 97 s (128²) to compile it.
+      // Software adapters and lane passes: the model in its own pass, then the plain row pass.
+      // (Fused into each of a lane line's 128 loads, LLVM took 97 s to compile the model.)
       this.encodeView(pass);
       this.plan.encodeAxis(pass, this.x, 'forward', 'rows');
     } else {

@@ -23,11 +23,11 @@ function randomDataset(seed: number, n: number, h: number, w: number): PtychoDat
   return { frames, shape: [n, h, w], positions, mask, source: 'random' };
 }
 
-async function setup(seed: number, modes: number, maxBindingBytes?: number, variant: 'dm' | 'raar' = 'dm', subpixel = true, innerIterations = 1, fftSkew?: boolean) {
+async function setup(seed: number, modes: number, maxBindingBytes?: number, variant: 'dm' | 'raar' = 'dm', subpixel = true, innerIterations = 1, fftSkew?: boolean, fusedModel = fftSkew) {
   const ctx = await testContext();
   const [n, h, w] = [11, 32, 32];
   const ds = randomDataset(seed, n, h, w);
-  const engine = await DmEngine.create(ctx, ds, { modes, maxBindingBytes, variant, beta: variant === 'raar' ? 0.8 : 0.9, subpixel, innerIterations, fftSkew });
+  const engine = await DmEngine.create(ctx, ds, { modes, maxBindingBytes, variant, beta: variant === 'raar' ? 0.8 : 0.9, subpixel, innerIterations, fftSkew, fusedModel });
   expect(engine.exactOverlap).toBe(subpixel);
   engines.push(engine);
   const [rows, cols] = engine.geometry.objectShape;
@@ -58,16 +58,18 @@ for (const [modes, chunk, subpixel] of CASES) {
       expect(relL2(got, ref), `seed ${seed}`).toBeLessThan(1e-6);
     });
 
-    it('fused model + FFT row pass (then the column pass) = F(P·S_j O)', async () => {
-      const seed = freshSeed();
-      const { ctx, engine, obj, probe, n, h, w, cols } = await setup(seed, modes, chunk, 'dm', subpixel);
-      ctx.fill(engine.gpuBuffers.x);
-      await engine.runStages(['model+fft']);
-      const got = await ctx.readF32(engine.gpuBuffers.x, 2 * n * modes * h * w);
-      const ref = referenceFft2d(refExitModel(obj, cols, probe, modes, h, w, engine.geometry.positions), [n * modes, h, w], 'forward');
-      expect(allFinite(got), `seed ${seed}`).toBe(true);
-      expect(relL2(got, ref), `seed ${seed}`).toBeLessThan(1e-5);
-    });
+    for (const fused of [true, false]) {
+      it(`${fused ? 'fused model + FFT row pass (the GPU default)' : 'model, then the FFT row pass (software adapters)'}, then the column pass = F(P·S_j O)`, async () => {
+        const seed = freshSeed();
+        const { ctx, engine, obj, probe, n, h, w, cols } = await setup(seed, modes, chunk, 'dm', subpixel, 1, undefined, fused);
+        ctx.fill(engine.gpuBuffers.x);
+        await engine.runStages(['model+fft']);
+        const got = await ctx.readF32(engine.gpuBuffers.x, 2 * n * modes * h * w);
+        const ref = referenceFft2d(refExitModel(obj, cols, probe, modes, h, w, engine.geometry.positions), [n * modes, h, w], 'forward');
+        expect(allFinite(got), `seed ${seed}`).toBe(true);
+        expect(relL2(got, ref), `seed ${seed}`).toBeLessThan(1e-5);
+      });
+    }
 
     it('Fourier update (modulus projection with mask) and per-frame Fourier errors', async () => {
       const seed = freshSeed();
@@ -122,17 +124,19 @@ for (const [modes, chunk, subpixel] of CASES) {
 }
 
 describe('exit-wave half F⁻¹(Fourier update of F(P·S_j O)) vs float64', () => {
-  // [power bound, sub-pixel, chunk bytes, skewed FFT layout (the GPU default), FFT lane passes (the model then runs on its own)]
-  const CASES: Array<[boolean, boolean, number | undefined, boolean, boolean]> = [
-    [false, true, undefined, false, false],
-    [true, true, undefined, true, false],
-    [true, false, 4 * 32 * 32 * 8, false, false],
-    [false, false, undefined, true, false],
-    [false, true, undefined, false, true],
-    [true, false, 4 * 32 * 32 * 8, false, true],
+  // [power bound, sub-pixel, chunk bytes, skewed FFT layout (the GPU default), FFT lane passes,
+  //  model fused into the FFT row pass (the GPU default; software adapters run the model on its own)]
+  const CASES: Array<[boolean, boolean, number | undefined, boolean, boolean, boolean | undefined]> = [
+    [false, true, undefined, false, false, undefined],
+    [true, true, undefined, true, false, true],
+    [true, false, 4 * 32 * 32 * 8, false, false, true],
+    [false, false, undefined, true, false, false],
+    [false, true, undefined, false, true, undefined],
+    [true, false, 4 * 32 * 32 * 8, false, true, undefined],
+    [false, true, 4 * 32 * 32 * 8, false, false, false],
   ];
-  for (const [bounded, subpixel, chunk, fftSkew, fftLanes] of CASES) {
-    it(`${bounded ? 'power bound at the median e_Φ' : 'no power bound'}, ${subpixel ? 'residual form' : 'closed form'}${chunk ? ', chunks of 4 frames' : ''}${fftSkew ? ', skewed FFT layout' : ''}${fftLanes ? ', FFT lane passes' : ''}`, async () => {
+  for (const [bounded, subpixel, chunk, fftSkew, fftLanes, fusedModel] of CASES) {
+    it(`${bounded ? 'power bound at the median e_Φ' : 'no power bound'}, ${subpixel ? 'residual form' : 'closed form'}${chunk ? ', chunks of 4 frames' : ''}${fftSkew ? ', skewed FFT layout' : ''}${fftLanes ? ', FFT lane passes' : ''}${fusedModel === undefined ? '' : fusedModel ? ', fused model' : ', model on its own'}`, async () => {
       const seed = freshSeed();
       const ctx = await testContext();
       const [n, h, w] = [11, 32, 32];
@@ -145,7 +149,7 @@ describe('exit-wave half F⁻¹(Fourier update of F(P·S_j O)) vs float64', () =
       const Psi = randomArray(2 * n * hw, seed + 6, -20, 20);
       // Power bound: the median of the frames' e_Φ, so some frames are relaxed and some are not.
       let bound: number | undefined;
-      const engine = await DmEngine.create(ctx, ds, { subpixel, maxBindingBytes: chunk, variant: 'dm', beta: 0.9, powerBound: 'none', fftSkew, fftLanes });
+      const engine = await DmEngine.create(ctx, ds, { subpixel, maxBindingBytes: chunk, variant: 'dm', beta: 0.9, powerBound: 'none', fftSkew, fftLanes, fusedModel });
       engines.push(engine);
       const [rows, cols] = engine.geometry.objectShape;
       const obj = randomArray(2 * rows * cols, seed + 2);
@@ -165,7 +169,7 @@ describe('exit-wave half F⁻¹(Fourier update of F(P·S_j O)) vs float64', () =
         }
         bound = [...ePhi].sort((a, b) => a - b)[Math.floor(n / 2)] * (1 + 0.01 * r());
       }
-      const eng = bounded ? await DmEngine.create(ctx, ds, { subpixel, maxBindingBytes: chunk, variant: 'dm', beta: 0.9, powerBound: bound, fftSkew, fftLanes }) : engine;
+      const eng = bounded ? await DmEngine.create(ctx, ds, { subpixel, maxBindingBytes: chunk, variant: 'dm', beta: 0.9, powerBound: bound, fftSkew, fftLanes, fusedModel }) : engine;
       if (eng !== engine) engines.push(eng);
       const b = eng.gpuBuffers;
       ctx.queue.writeBuffer(b.obj, 0, obj);
