@@ -12,22 +12,25 @@ fn fft_output(line: u32, pos: u32, value: vec2f) {
   data[fft_base + (pos ^ store_mask()) * ROW_LEN + line] = value * out_scale();
 }
 
-@compute @workgroup_size(FFT_WG)
-fn fft_cols(@builtin(local_invocation_index) tid: u32, @builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u) {
+// Sets fft_base to this workgroup's tile of FFT_LINES adjacent columns; false for a workgroup past the end.
+fn begin_cols(wid: vec3u, nwg: vec3u) -> bool {
   let g = group_index(wid, nwg);
-  if (g >= params.groups) { return; }
+  if (g >= params.groups) { return false; }
   let tiles = ROW_LEN / FFT_LINES;
   fft_base = params.offset + (g / tiles) * FFT_N * ROW_LEN + (g % tiles) * FFT_LINES;
+  return true;
+}
+
+@compute @workgroup_size(FFT_WG)
+fn fft_cols(@builtin(local_invocation_index) tid: u32, @builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u) {
+  if (!begin_cols(wid, nwg)) { return; }
   fft_run(tid);
 }
 
-// Lane pass: a tile of FFT_LINES = FFT_WG adjacent columns per workgroup, one per invocation
-// (neighbouring invocations read and write neighbouring elements of every row).
+// Lane pass: FFT_LINES = FFT_WG columns per workgroup, one per invocation (neighbouring
+// invocations read and write neighbouring elements of every row).
 @compute @workgroup_size(FFT_WG)
 fn fft_cols_lanes(@builtin(local_invocation_index) tid: u32, @builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u) {
-  let g = group_index(wid, nwg);
-  if (g >= params.groups) { return; }
-  let tiles = ROW_LEN / FFT_LINES;
-  fft_base = params.offset + (g / tiles) * FFT_N * ROW_LEN + (g % tiles) * FFT_LINES;
+  if (!begin_cols(wid, nwg)) { return; }
   fft_lane(tid);
 }

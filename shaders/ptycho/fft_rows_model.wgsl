@@ -6,15 +6,12 @@
 //#include "fft/fft_io.wgsl"
 //#include "ptycho/sample.wgsl"
 
+// The frame height and mode count are pipeline constants (FRAME_H, MODES below; the width is FFT_N).
 struct ModelParams {
-  h: u32,
-  w: u32,
-  modes: u32,
   cols: u32,      // object row length
   frame0: u32,    // global index of the chunk's first frame
   _pad0: u32,
   _pad1: u32,
-  _pad2: u32,
 }
 
 @group(0) @binding(2) var<uniform> mp: ModelParams;

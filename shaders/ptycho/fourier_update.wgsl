@@ -20,7 +20,6 @@
 
 struct Params {
   hw: u32,
-  modes: u32,
   frame0: u32,     // global index of the chunk's first frame
   n_frames: u32,   // frames in this chunk
   alpha: f32,
@@ -31,6 +30,7 @@ struct Params {
   inv_mask_sum: f32,
   _pad0: u32,
   _pad1: u32,
+  _pad2: u32,
 }
 
 @group(0) @binding(0) var<uniform> p: Params;
@@ -41,7 +41,7 @@ struct Params {
 @group(0) @binding(5) var<storage, read_write> err: array<f32>;    // [n] per-frame Fourier error (indexed frame0 + k)
 
 override WG: u32 = 256;   // power of two
-// Probe modes (the engine's; the uniform's `modes` holds the same): the loops over modes unroll,
+// Probe modes (the engine's): the loops over modes unroll,
 // and with one mode the loads of x and psi are shared between them.
 override MODES: u32 = 1;
 override POWER_BOUND: bool = false;

@@ -26,13 +26,13 @@ struct Params {
   cols: u32,
   h: u32,
   w: u32,
-  modes: u32,
   tiles_x: u32,
   frame0: u32,   // global index of the chunk's first frame (psi is bound from there)
   first: u32,    // 1: start the sums at zero
   last: u32,     // 1: write the object; 0: store the running sums
   c_o: f32,      // object inertia c_O
   amp_max: f32,  // object amplitude clip: |O| ≤ amp_max (0 = off)
+  _pad0: u32,
   _pad1: u32,
 }
 
@@ -48,7 +48,7 @@ struct Params {
 
 override TILE: u32 = 16;
 override RESIDUAL: bool = false;
-// Probe modes (the engine's; the uniform's `modes` holds the same): the loop over modes unrolls.
+// Probe modes (the engine's): the loop over modes unrolls.
 override MODES: u32 = 1;
 
 fn tap_weight(a: i32, f: f32) -> f32 {

@@ -13,15 +13,16 @@
 //#include "common/complex.wgsl"
 //#include "ptycho/sample.wgsl"
 
+// The frame size and mode count are pipeline constants (FRAME_H, FRAME_W, MODES below).
 struct Params {
-  h: u32,
-  w: u32,
-  modes: u32,
   cols: u32,       // object row length
   frame0: u32,     // global index of the chunk's first frame
   n_frames: u32,   // frames in this chunk
   groups: u32,     // frame groups
   per_group: u32,  // frames per group (the last may have fewer)
+  _pad0: u32,
+  _pad1: u32,
+  _pad2: u32,
 }
 
 @group(0) @binding(0) var<uniform> p: Params;

@@ -8,15 +8,12 @@
 //#include "common/complex.wgsl"
 //#include "ptycho/sample.wgsl"
 
+// The frame size and mode count are pipeline constants (FRAME_H, FRAME_W, MODES below).
 struct Params {
-  h: u32,
-  w: u32,
-  modes: u32,
   cols: u32,      // object row length
   frame0: u32,    // global index of the chunk's first frame
   n_frames: u32,  // frames in this chunk
   _pad0: u32,
-  _pad1: u32,
 }
 
 @group(0) @binding(0) var<uniform> p: Params;
@@ -27,7 +24,7 @@ struct Params {
 @group(0) @binding(5) var<storage, read> src: array<vec2f>;       // delta entries: O_old or P_old
 
 override WG: u32 = 64;
-// Probe modes (the engine's; the uniform's `modes` holds the same): loops over modes unroll.
+// Probe modes (the engine's): loops over modes unroll.
 override MODES: u32 = 1;
 // Frame size (powers of two, the engine's): index arithmetic divides by constants (shifts), not by
 // uniform values (a division per lane on software adapters).

@@ -80,7 +80,8 @@ export function validateDataset(dataset: PtychoDataset): DatasetSummary {
   // One pass over the intensities: the checks, the frame sums and whether every value is a whole
   // number (the power bound's 'auto'), so nothing scans them again (40,000 frames of 128² are
   // 655 M values). A frame that fails the fast test (v ≥ 0 fails for NaN too) or whose sum is not
-  // finite is walked again to name the pixel.
+  // finite is walked again to name the pixel. The loop comes twice so the whole-number test runs
+  // only while it still holds (one loop with the test behind a flag measured 30–50 % slower).
   const frames = dataset.frames;
   let total = 0;
   let integral = true;

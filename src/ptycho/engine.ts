@@ -164,8 +164,7 @@ interface Chunk {
   end: number;
   view: GPUBindGroup;
   /** Fused model + FFT row pass and its dispatch size (absent where the model runs on its own: software adapters, lane passes). */
-  rowsModel?: GPUBindGroup;
-  rowsDispatch: [number, number];
+  rowsModel?: { group: GPUBindGroup; dispatch: [number, number] };
   deltaObject?: GPUBindGroup;
   deltaProbe?: GPUBindGroup;
   fourier: GPUBindGroup;
@@ -306,16 +305,23 @@ export class DmEngine {
       const isLast = ci === ranges.length - 1 && !layout ? 1 : 0;
       const bufs: GPUBuffer[] = [];
       const waves = (buf: GPUBuffer) => ({ buffer: buf, offset: first * M * hw * 8, size: count * M * hw * 8 });
-      const viewU = ctx.uniform(new UniformWriter(8).u32(h).u32(w).u32(M).u32(cols).u32(first).u32(count).u32(0).u32(0).buffer, 'view params');
-      const fourU = ctx.uniform(new UniformWriter(12).u32(hw).u32(M).u32(first).u32(count).f32(alpha).f32(a).f32(b).f32(c).f32(pbound ?? 0).f32(1 / maskSum).u32(0).u32(0).buffer, 'fourier params');
-      const objU = ctx.uniform(new UniformWriter(12).u32(rows).u32(cols).u32(h).u32(w).u32(M).u32(tilesX).u32(first).u32(isFirst).u32(isLast).f32(this.inertia.object).f32(options.objectAmplitudeMax ?? 0).u32(0).buffer, 'object params');
+      const viewU = ctx.uniform(new UniformWriter(4).u32(cols).u32(first).u32(count).u32(0).buffer, 'view params');
+      const fourU = ctx.uniform(new UniformWriter(12).u32(hw).u32(first).u32(count).f32(alpha).f32(a).f32(b).f32(c).f32(pbound ?? 0).f32(1 / maskSum).u32(0).u32(0).u32(0).buffer, 'fourier params');
+      const objU = ctx.uniform(new UniformWriter(12).u32(rows).u32(cols).u32(h).u32(w).u32(tilesX).u32(first).u32(isFirst).u32(isLast).f32(this.inertia.object).f32(options.objectAmplitudeMax ?? 0).u32(0).u32(0).buffer, 'object params');
       const groups = probeFrameGroups(count, M * hw);
-      const sumsU = ctx.uniform(new UniformWriter(8).u32(h).u32(w).u32(M).u32(cols).u32(first).u32(count).u32(groups.groups).u32(groups.perGroup).buffer, 'probe sums params');
+      const sumsU = ctx.uniform(new UniformWriter(8).u32(cols).u32(first).u32(count).u32(groups.groups).u32(groups.perGroup).u32(0).u32(0).u32(0).buffer, 'probe sums params');
       const prU = ctx.uniform(new UniformWriter(8).u32(h).u32(w).u32(M).u32(groups.groups).u32(isFirst).u32(isLast).f32(this.inertia.probe).f32(options.probeSupport ?? 0).buffer, 'probe params');
-      const rowGroups = (count * M * h) / plan.rowShape.lines;
-      const fftU = ctx.uniform(new UniformWriter(4).u32(rowGroups).u32(0).u32(0).u32(0).buffer, 'fft rows params');
-      const modelU = ctx.uniform(new UniformWriter(8).u32(h).u32(w).u32(M).u32(cols).u32(first).u32(0).u32(0).u32(0).buffer, 'model params');
-      bufs.push(fftU, modelU);
+      let rowsModel: Chunk['rowsModel'];
+      if (pipes.rowsModel) {
+        const rowGroups = (count * M * h) / plan.rowShape.lines;
+        const fftU = ctx.uniform(new UniformWriter(4).u32(rowGroups).u32(0).u32(0).u32(0).buffer, 'fft rows params');
+        const modelU = ctx.uniform(new UniformWriter(4).u32(cols).u32(first).u32(0).u32(0).buffer, 'model params');
+        bufs.push(fftU, modelU);
+        rowsModel = {
+          group: ctx.bind(pipes.rowsModel, [fftU, waves(this.x), modelU, this.probe, this.obj, pos], 'model + fft rows'),
+          dispatch: grid1d(rowGroups, 1, ctx.device.limits.maxComputeWorkgroupsPerDimension),
+        };
+      }
       const lists = tileFrameLists(this.geometry, TILE, first, end);
       const tStart = ctx.upload(lists.start, 'tile starts');
       const tFrames = ctx.upload(lists.frames, 'tile frames');
@@ -325,8 +331,7 @@ export class DmEngine {
         first,
         end,
         view: ctx.bind(pipes.view, [viewU, waves(this.x), this.probe, this.obj, pos], 'view'),
-        rowsModel: pipes.rowsModel && ctx.bind(pipes.rowsModel, [fftU, waves(this.x), modelU, this.probe, this.obj, pos], 'model + fft rows'),
-        rowsDispatch: grid1d(rowGroups, 1, ctx.device.limits.maxComputeWorkgroupsPerDimension),
+        rowsModel,
         fourier: ctx.bind(pipes.fourier, [fourU, waves(this.x), waves(this.psi), magRange, mask, this.err], 'fourier'),
         deltaObject: this.objOld ? ctx.bind(pipes.deltaObject, [viewU, waves(this.x), this.probe, this.obj, pos, this.objOld], 'delta object') : undefined,
         deltaProbe: this.probeOld ? ctx.bind(pipes.deltaProbe, [viewU, waves(this.x), this.probe, this.obj, pos, this.probeOld], 'delta probe') : undefined,
@@ -408,9 +413,9 @@ export class DmEngine {
       const twiddles = this.plan.twiddleBindGroup(rowsModel);
       for (const c of this.chunks) {
         pass.setPipeline(rowsModel);
-        pass.setBindGroup(0, c.rowsModel!);
+        pass.setBindGroup(0, c.rowsModel!.group);
         pass.setBindGroup(1, twiddles);
-        pass.dispatchWorkgroups(c.rowsDispatch[0], c.rowsDispatch[1]);
+        pass.dispatchWorkgroups(c.rowsModel!.dispatch[0], c.rowsModel!.dispatch[1]);
       }
     }
     this.plan.encodeAxis(pass, this.x, 'forward', 'cols');

@@ -47,13 +47,10 @@ export function copyRowsIn(dst: Float32Array, src: Float32Array, planes: number,
  * shaders/tomo/sweep_packed.wgsl.
  */
 export function packSlices(src: Float32Array, planes: number, rows: number, size: number, r0: number, r1: number, k: number): Float32Array<ArrayBuffer> {
+  // One slice per group: the layout is the source's rows [r0, r1) of every plane.
+  if (k === 1) return copyRowsOut(src, planes, rows, size, r0, r1) as Float32Array<ArrayBuffer>;
   const groups = Math.ceil((r1 - r0) / k);
   const out = new Float32Array(planes * groups * size * k);
-  if (k === 1) {
-    // One slice per group: the layout is the source's rows [r0, r1) of every plane, copied in runs.
-    for (let a = 0; a < planes; a++) out.set(src.subarray((a * rows + r0) * size, (a * rows + r1) * size), a * groups * size);
-    return out;
-  }
   for (let a = 0; a < planes; a++) {
     for (let s = r0; s < r1; s++) {
       const g = Math.floor((s - r0) / k);
@@ -69,7 +66,7 @@ export function packSlices(src: Float32Array, planes: number, rows: number, size
 /** The inverse of {@link packSlices} for one plane: writes slices `[r0, r1)` of `dst` (`[rows, size]` per slice). */
 export function unpackSlices(packed: Float32Array, dst: Float32Array, size: number, r0: number, r1: number, k: number): void {
   if (k === 1) {
-    dst.set(packed.subarray(0, (r1 - r0) * size), r0 * size);
+    copyRowsIn(dst, packed, 1, dst.length / size, size, r0, r1);
     return;
   }
   for (let s = r0; s < r1; s++) {
