@@ -18,14 +18,14 @@
 // voxels of a slice split into bands, band e lying between rays e − 1 and e (rays −1 and cols are
 // virtual: no data, no correction): at step t, band e holds the voxels q in
 // [⌈f_lower⌉, ⌈f_upper⌉), the boundaries computed by the same expression on both sides so the bands
-// partition the slice exactly. An invocation walks a super band of KB adjacent bands (the voxels
-// between KB + 1 neighbouring rays, ray ordinals s·KB − 1 .. s·KB + KB − 1 in position order),
+// partition the slice exactly. An invocation walks a super band of two adjacent bands (the voxels
+// between three neighbouring rays, ray ordinals 2s − 1 .. 2s + 1 in position order),
 // visiting each of its voxels once per angle in a fixed number of slots per step:
-//   phase 1: loads each voxel once and adds it, hat-weighted, to the partial sums of the KB + 1
+//   phase 1: loads each voxel once and adds it, hat-weighted, to the partial sums of the three
 //            rays (registers), for every angle of the block; a ray's sum is its partial from the
 //            super band it lies inside plus, for a boundary ray, the neighbour's (storage buffer q,
 //            QS slots per angle; the ray's correction then replaces its own slot).
-//   phase 2: holds the KB + 1 rays' corrections in registers and updates each voxel with one load
+//   phase 2: holds the three rays' corrections in registers and updates each voxel with one load
 //            and one store — where a voxel-driven update gathers two corrections per voxel.
 // On the software adapter, where every data-dependent access costs the same per element, this
 // halves the accesses per voxel and angle of ART (48 → 24 floats for eight slices).
@@ -47,17 +47,8 @@
 //   q    [groups, block, QS] of SV (band partials, then corrections, of each angle of a block)
 // One workgroup owns one slice group.
 //#include "tomo/sweep_bindings.wgsl"
-// Bands per invocation (1..4): an invocation walks KB adjacent bands, i.e. the voxels between KB + 1
-// consecutive rays, so more of its steps' voxel slots carry work (1–2 voxels per step for one band).
-// The nsb = ⌈(cols + 1) / KB⌉ super bands of an angle cover ordinals −1 .. nsb·KB − 1.
-override KB: u32 = 2;
-const KB_MAX: u32 = 4u;
-// Voxel slots of a super band per step: its KB + 1 rays span KB·(1..√2) pixels, so it holds at
-// most ⌈KB·√2⌉ voxels; a fixed slot count (not a loop to the band's end) keeps lanes in step.
-override SLOTS: i32 = i32(ceil(f32(KB) * 1.4142135));
-
-// Slots of one angle in q: (KB + 1) per super band, ⌈(cols + 1) / KB⌉ super bands
-// (sweepBandSlots in src/tomo/iterative.ts).
+// Slots of one angle in q: three per super band (its rays' partial sums), ⌈(cols + 1) / 2⌉ super
+// bands (sweepBandSlots in src/tomo/iterative.ts).
 override QS: u32 = 3u;
 
 // Detector pixel of ray ordinal o (rays numbered in the order of their position across the
@@ -71,11 +62,16 @@ fn ordinal_pos(g: AngleGeo, o: i32, cols: i32) -> f32 {
   return g.base + f32(ray_of(g, o, cols)) * g.dbase;
 }
 
-// Steps over which super band s (ordinals s·KB − 1 .. s·KB + KB − 1) can hold voxels.
-fn super_steps(g: AngleGeo, s: u32, n: i32, cols: i32) -> vec2i {
-  let o0 = i32(s * KB) - 1;
-  let ra = ray_step_range(ordinal_pos(g, o0, cols), g.slope, n);
-  let rb = ray_step_range(ordinal_pos(g, o0 + i32(KB), cols), g.slope, n);
+// Positions at step 0 of the three rays of super band sb (ordinals 2·sb − 1, 2·sb, 2·sb + 1).
+fn super_positions(g: AngleGeo, sb: u32, cols: i32) -> vec3f {
+  let o0 = i32(2u * sb) - 1;
+  return vec3f(ordinal_pos(g, o0, cols), ordinal_pos(g, o0 + 1, cols), ordinal_pos(g, o0 + 2, cols));
+}
+
+// Steps over which a super band whose outer rays start at f0.x and f0.z can hold voxels.
+fn super_steps(g: AngleGeo, f0: vec3f, n: i32) -> vec2i {
+  let ra = ray_step_range(f0.x, g.slope, n);
+  let rb = ray_step_range(f0.z, g.slope, n);
   if (ra.x > ra.y) { return rb; }
   if (rb.x > rb.y) { return ra; }
   return vec2i(min(ra.x, rb.x), max(ra.y, rb.y));
@@ -90,32 +86,60 @@ fn voxel_strides(g: AngleGeo, n: u32) -> vec2u {
 // Slot (within an angle's QS) of ordinal o's partial sum from the super band where it is not the
 // upper boundary.
 fn ordinal_slot(o: u32) -> u32 {
-  let s = (o + 1u) / KB;
-  return s * (KB + 1u) + (o + 1u - s * KB);
+  let s = (o + 1u) / 2u;
+  return s * 3u + (o + 1u - s * 2u);
 }
 
-// Positions at step 0 of the KB + 1 rays of super band sb (ordinals sb·KB − 1 .. sb·KB + KB − 1).
-fn super_positions(g: AngleGeo, sb: u32, cols: i32) -> array<f32, KB_MAX + 1u> {
-  var f0: array<f32, KB_MAX + 1u>;
-  let o0 = i32(sb * KB) - 1;
-  for (var i = 0u; i <= KB; i++) { f0[i] = ordinal_pos(g, o0 + i32(i), cols); }
-  return f0;
+// Hat weight of a voxel at distance d from a ray.
+fn hat(d: f32) -> f32 {
+  return max(0.0, 1.0 - abs(d));
 }
 
-// One principal-axis step t of a super band: its rays' positions, the voxels [qa, qb) it holds
-// (clipped to the slice) and the slice offset of position 0 at that step.
+// One principal-axis step t of a super band: its rays' positions f, the first voxel slot qa =
+// ⌈f.x⌉ (not clipped: it may lie before the slice), the end qb = min(⌈f.z⌉, n) of its voxels and
+// the slice offset of position 0 at that step. The rays are 1/m ∈ [1, √2] apart, so the band
+// [⌈f.x⌉, ⌈f.z⌉) holds two or three voxels, and the voxel at slot s (position qa + s) lies at
+// qa + s − f.x ∈ [s, s + 1) past ray 0: slot 0 is touched by rays 0 and 1 only, slots 1 and 2 by
+// rays 1 and 2 only (the third hat weight of each is zero), so each slot evaluates two weights.
 struct BandStep {
-  ft: array<f32, KB_MAX + 1u>,
+  f: vec3f,
   qa: i32,
   qb: i32,
   at: u32,
 }
 
-fn band_step(g: AngleGeo, f0: array<f32, KB_MAX + 1u>, t: i32, n: i32, stride: vec2u) -> BandStep {
-  let ts = f32(t) * g.slope;
-  var ft: array<f32, KB_MAX + 1u>;
-  for (var i = 0u; i <= KB; i++) { ft[i] = f0[i] + ts; }
-  return BandStep(ft, max(i32(ceil(ft[0])), 0), min(i32(ceil(ft[KB])), n), u32(t) * stride.x);
+fn band_step(g: AngleGeo, f0: vec3f, t: i32, n: i32, stride: vec2u) -> BandStep {
+  let f = f0 + vec3f(f32(t) * g.slope);
+  return BandStep(f, i32(ceil(f.x)), min(i32(ceil(f.z)), n), u32(t) * stride.x);
+}
+
+// Correction of ray ordinal o of one angle (its q row starting at `row`); zero for the virtual rays.
+fn ray_correction(row: u32, o: i32, cols: i32) -> SV {
+  let c = q[row + ordinal_slot(u32(clamp(o, 0, cols - 1)))];
+  return select(0.0, 1.0, o >= 0 && o < cols) * c;
+}
+
+// Step length 1/m of ray ordinal o; zero for the virtual rays.
+fn ray_length(g: AngleGeo, o: i32, cols: i32) -> f32 {
+  return select(0.0, g.inv_m, o >= 0 && o < cols);
+}
+
+// Phase 2 for one voxel v of the workgroup's slice group at vbase: adds the hat-weighted
+// corrections upd (their weights summing to ws), scaled by the column normalisation of SART/SIRT,
+// and clamps one-angle blocks in place.
+fn update_voxel(vbase: u32, v: u32, upd: SV, ws: f32, nb: u32, colbase: u32, inline_clamp: bool, lo: f32) {
+  var c = 1.0;
+  if (NORMALISE != 0u) {
+    if (nb == 1u) {
+      c = select(0.0, 1.0 / ws, ws > 0.0);
+    } else {
+      c = colscale[colbase + v];
+    }
+  }
+  let o = vbase + v;
+  var x = vol[o] + c * upd;
+  if (inline_clamp) { x = clamp_below(x, lo); }
+  vol[o] = x;
 }
 
 @compute @workgroup_size(WG)
@@ -141,30 +165,40 @@ fn sweep(@builtin(local_invocation_index) lid: u32, @builtin(workgroup_id) wid: 
     let tb = bp * bs;
     let colbase = blk * nn;
     // Phase 1: band partial sums of every ray of the block, then its residual and correction.
-    let nsb = (cols + KB) / KB;
+    let nsb = (cols + 2u) / 2u;
     for (var e = lid; e < nb * nsb; e += WG) {
       let u = e / nsb;
       let sb = e - u * nsb;
       let g = geo[order[tb + u]];
       let f0 = super_positions(g, sb, colsi);
-      var acc: array<SV, KB_MAX + 1u>;
-      for (var i = 0u; i <= KB; i++) { acc[i] = splat(0.0); }
-      let steps = super_steps(g, sb, ni, colsi);
+      var a0 = splat(0.0);
+      var a1 = splat(0.0);
+      var a2 = splat(0.0);
+      let steps = super_steps(g, f0, ni);
       let stride = voxel_strides(g, n);
       for (var t = steps.x; t <= steps.y; t++) {
         let st = band_step(g, f0, t, ni, stride);
-        for (var sl = 0; sl < SLOTS; sl++) {
+        if (st.qa >= 0 && st.qa < st.qb) {
+          let x = vol[vbase + st.at + u32(st.qa) * stride.y];
+          let qf = f32(st.qa);
+          a0 += hat(qf - st.f.x) * x;
+          a1 += hat(qf - st.f.y) * x;
+        }
+        for (var sl = 1; sl < 3; sl++) {
           let qq = st.qa + sl;
           if (qq >= st.qb) { break; }
-          let x = vol[vbase + st.at + u32(qq) * stride.y];
-          let qf = f32(qq);
-          for (var i = 0u; i <= KB; i++) {
-            acc[i] += max(0.0, 1.0 - abs(qf - st.ft[i])) * x;
+          if (qq >= 0) {
+            let x = vol[vbase + st.at + u32(qq) * stride.y];
+            let qf = f32(qq);
+            a1 += hat(qf - st.f.y) * x;
+            a2 += hat(qf - st.f.z) * x;
           }
         }
       }
-      let base = qbase + u * QS + sb * (KB + 1u);
-      for (var i = 0u; i <= KB; i++) { q[base + i] = acc[i]; }
+      let base = qbase + u * QS + sb * 3u;
+      q[base] = a0;
+      q[base + 1u] = a1;
+      q[base + 2u] = a2;
     }
     storageBarrier();
     workgroupBarrier();
@@ -176,7 +210,7 @@ fn sweep(@builtin(local_invocation_index) lid: u32, @builtin(workgroup_id) wid: 
       let slot = qbase + u * QS + ordinal_slot(o);
       var sum = q[slot];
       // An ordinal at a super band's lower boundary is also the previous one's upper boundary.
-      if ((o + 1u) % KB == 0u && o + 1u >= KB) { sum += q[slot - 1u]; }
+      if ((o + 1u) % 2u == 0u && o + 1u >= 2u) { sum += q[slot - 1u]; }
       let j = u32(ray_of(g, i32(o), colsi));
       let r = data[(a * groups + grp) * cols + j] - sum * g.inv_m;
       rss += sum_squares(r);
@@ -190,49 +224,35 @@ fn sweep(@builtin(local_invocation_index) lid: u32, @builtin(workgroup_id) wid: 
       let g = geo[order[tb + u]];
       let inline_clamp = clamping && nb == 1u;
       let row = qbase + u * QS;
-      let nsb = (cols + KB) / KB;
+      let nsb = (cols + 2u) / 2u;
       for (var sb = lid; sb < nsb; sb += WG) {
-        let o0 = i32(sb * KB) - 1;
+        let o0 = i32(2u * sb) - 1;
         let f0 = super_positions(g, sb, colsi);
-        var cc: array<SV, KB_MAX + 1u>;
-        var mm: array<f32, KB_MAX + 1u>;
-        for (var i = 0u; i <= KB; i++) {
-          let o = o0 + i32(i);
-          // Virtual rays (beyond the detector) carry no correction and no weight, as in voxel_bins.
-          let ok = o >= 0 && o < colsi;
-          let oc = u32(clamp(o, 0, colsi - 1));
-          cc[i] = q[row + ordinal_slot(oc)];
-          cc[i] = select(0.0, 1.0, ok) * cc[i];
-          mm[i] = select(0.0, g.inv_m, ok);
-        }
-        let steps = super_steps(g, sb, ni, colsi);
+        // Corrections of the three rays, and their step lengths; virtual rays (beyond the
+        // detector) carry no correction and no weight, as in voxel_bins.
+        let c0 = ray_correction(row, o0, colsi);
+        let c1 = ray_correction(row, o0 + 1, colsi);
+        let c2 = ray_correction(row, o0 + 2, colsi);
+        let mm = vec3f(ray_length(g, o0, colsi), ray_length(g, o0 + 1, colsi), ray_length(g, o0 + 2, colsi));
+        let steps = super_steps(g, f0, ni);
         let stride = voxel_strides(g, n);
         for (var t = steps.x; t <= steps.y; t++) {
           let st = band_step(g, f0, t, ni, stride);
-          for (var sl = 0; sl < SLOTS; sl++) {
+          if (st.qa >= 0 && st.qa < st.qb) {
+            let qf = f32(st.qa);
+            let wa = hat(qf - st.f.x) * mm.x;
+            let wb = hat(qf - st.f.y) * mm.y;
+            update_voxel(vbase, st.at + u32(st.qa) * stride.y, wa * c0 + wb * c1, wa + wb, nb, colbase, inline_clamp, lo);
+          }
+          for (var sl = 1; sl < 3; sl++) {
             let qq = st.qa + sl;
             if (qq >= st.qb) { break; }
-            let qf = f32(qq);
-            var upd = splat(0.0);
-            var ws = 0.0;
-            for (var i = 0u; i <= KB; i++) {
-              let w = max(0.0, 1.0 - abs(qf - st.ft[i])) * mm[i];
-              upd += w * cc[i];
-              ws += w;
+            if (qq >= 0) {
+              let qf = f32(qq);
+              let wa = hat(qf - st.f.y) * mm.y;
+              let wb = hat(qf - st.f.z) * mm.z;
+              update_voxel(vbase, st.at + u32(qq) * stride.y, wa * c1 + wb * c2, wa + wb, nb, colbase, inline_clamp, lo);
             }
-            let v = st.at + u32(qq) * stride.y;
-            var c = 1.0;
-            if (NORMALISE != 0u) {
-              if (nb == 1u) {
-                c = select(0.0, 1.0 / ws, ws > 0.0);
-              } else {
-                c = colscale[colbase + v];
-              }
-            }
-            let o = vbase + v;
-            var x = vol[o] + c * upd;
-            if (inline_clamp) { x = clamp_below(x, lo); }
-            vol[o] = x;
           }
         }
       }

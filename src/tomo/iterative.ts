@@ -109,9 +109,10 @@ export interface IterativeResult {
 
 const SWEEP_WG = 256;
 /**
- * Bands per invocation of the sweep (KB in shaders/tomo/sweep_packed.wgsl): each invocation walks
+ * Bands per invocation of the band-walk sweep (shaders/tomo/sweep_packed.wgsl): each invocation walks
  * the voxels between three neighbouring rays (1.4× fewer CPU seconds per 256³ ART iteration on
- * lavapipe than a voxel-driven update; one and four bands per invocation measured slower).
+ * lavapipe than a voxel-driven update; one and four bands per invocation measured slower). The
+ * shader is written for two: each of its three voxel slots per step then meets exactly two rays.
  */
 const SWEEP_BANDS = 2;
 
@@ -314,7 +315,7 @@ export class SweepDevice implements WaveRunner {
     const nblocks = blocks.length;
     this.pipeline = await ctx.pipelines.getChecked(
       plan.traversal === 'bands'
-        ? { shader: `tomo/sweep${this.spw}.wgsl`, entry: 'sweep', constants: { WG: SWEEP_WG, NORMALISE: normalise, QS: sweepBandSlots(cols), KB: SWEEP_BANDS } }
+        ? { shader: `tomo/sweep${this.spw}.wgsl`, entry: 'sweep', constants: { WG: SWEEP_WG, NORMALISE: normalise, QS: sweepBandSlots(cols) } }
         : { shader: `tomo/sweep${this.spw}_voxels.wgsl`, entry: 'sweep', constants: { WG: SWEEP_WG, NORMALISE: normalise, QWG: this.qInWorkgroup ? cols : 0 } },
     );
     this.orderBuf = ctx.createStorage((nblocks * block + nblocks) * 4, 'tomo sweep table');
