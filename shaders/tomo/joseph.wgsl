@@ -23,8 +23,8 @@ struct Params {
   relax: f32,    // relaxation factor (fused residual and sweep kernels)
   lo: f32,       // lower clamp of the updated volume (-3.4e38 for none)
   block: u32,    // angles per block of the block-iterative sweep (sweep.wgsl)
-  pad0: u32,
-  pad1: u32,
+  sub: u32,      // angle within the block (per-angle stages of the band-walk sweep)
+  group0: u32,   // first slice group of the dispatch (band-walk sweep stages)
   pad2: u32,
 }
 

@@ -15,6 +15,12 @@ export interface PipelineSpec {
   entry: string;
   /** WGSL `override` constants. */
   constants?: Record<string, number>;
+  /**
+   * An explicit pipeline layout, for kernels whose entry points share bind groups ('auto' layouts
+   * are private to their pipeline). `key` names the layout in the cache key: layouts with the same
+   * key must be built from the same bind group layout descriptors.
+   */
+  layout?: { key: string; layout: GPUPipelineLayout };
 }
 
 /** The cache key for a spec: shader, entry and sorted constants. */
@@ -23,7 +29,7 @@ export function pipelineKey(spec: PipelineSpec): string {
     .sort(([a], [b]) => (a < b ? -1 : 1))
     .map(([k, v]) => `${k}=${v}`)
     .join(',');
-  return `${spec.shader}#${spec.entry}(${consts})`;
+  return `${spec.shader}#${spec.entry}(${consts})${spec.layout ? `[${spec.layout.key}]` : ''}`;
 }
 
 export class PipelineCache {
@@ -50,7 +56,7 @@ export class PipelineCache {
     }
     pipeline = device.createComputePipeline({
       label: key,
-      layout: 'auto',
+      layout: spec.layout?.layout ?? 'auto',
       compute: { module, entryPoint: spec.entry, constants: spec.constants },
     });
     this.pipelines.set(key, pipeline);

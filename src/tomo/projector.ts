@@ -93,11 +93,18 @@ export interface ProjectorParams {
   lo?: number;
   /** Angles per block of the block-iterative sweep (sweep_packed.wgsl); default 1. */
   block?: number;
+  /** Angle within the block, for the band-walk sweep's per-angle update (sweep_packed.wgsl); default 0. */
+  sub?: number;
+  /** First slice group of a band-walk sweep dispatch (sweep_packed.wgsl); default 0. */
+  group0?: number;
 }
+
+/** Bytes of the Params struct (shaders/tomo/joseph.wgsl). */
+export const PROJECTOR_PARAMS_BYTES = 48;
 
 /** Packs {@link ProjectorParams} into the uniform layout. */
 export function projectorParams(p: ProjectorParams): ArrayBuffer {
-  return new UniformWriter(12)
+  return new UniformWriter(PROJECTOR_PARAMS_BYTES / 4)
     .u32(p.n)
     .u32(p.cols)
     .u32(p.slices)
@@ -107,8 +114,8 @@ export function projectorParams(p: ProjectorParams): ArrayBuffer {
     .f32(p.relax ?? 1)
     .f32(p.lo === undefined || p.lo === -Infinity ? NO_CLAMP : p.lo)
     .u32(p.block ?? 1)
-    .u32(0)
-    .u32(0)
+    .u32(p.sub ?? 0)
+    .u32(p.group0 ?? 0)
     .u32(0).buffer;
 }
 
@@ -148,7 +155,7 @@ export class SlabProjector {
   }
 
   /** A uniform buffer for sweep positions `[t0, t0 + count)` (owned by the caller). */
-  params(t0: number, count: number, extra: { relax?: number; lo?: number; block?: number } = {}): GPUBuffer {
+  params(t0: number, count: number, extra: { relax?: number; lo?: number; block?: number; sub?: number; group0?: number } = {}): GPUBuffer {
     const g = this.geometry;
     if (count > this.maxGroups) throw new InputError(`a block of ${count} angles exceeds the dispatch limit of ${this.maxGroups}`);
     return this.ctx.uniform(projectorParams({ n: g.n, cols: g.cols, slices: this.slices, count, t0, angles: g.anglesDeg.length, ...extra }), 'tomo projector params');

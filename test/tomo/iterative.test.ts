@@ -5,7 +5,7 @@
 import { describe, expect, it } from 'vitest';
 import { allFinite, freshSeed, randomArray, relL2, testContext } from '../helpers/gpu.js';
 import { makeGeometry } from '../../src/tomo/geometry.js';
-import { reconstructIterative, sweepOrder } from '../../src/tomo/iterative.js';
+import { groupRuns, reconstructIterative, sweepOrder } from '../../src/tomo/iterative.js';
 import { artRef, blockIterativeRef, projectRef, sirtRef } from '../../src/tomo/reference.js';
 import { sheppLogan3d, voxelizePhantom } from '../../src/tomo/phantom.js';
 import { ellipsoidProjectionsRef } from '../../src/tomo/reference.js';
@@ -121,13 +121,13 @@ describe(`iterative reconstructions match the float64 reference (${sweepTraversa
     }
   });
 
-  it('an iteration cut into several dispatches (watchdog-safe sweeps) gives the same volume and residuals', async () => {
+  it('an iteration cut into several dispatches (watchdog-safe sweeps; runs of slice groups on the band walk) gives the same volume and residuals', async () => {
     const ctx = await testContext();
     const seed = freshSeed();
     const b = randomArray(angles.length * rows * cols, seed, 0, 1);
     for (const [alg, spw] of [['art', 1], ['art', 4], ['sart', 8]] as const) {
       const whole = await reconstructIterative(ctx, { data: b, shape }, g, alg, { iterations: 2, slicesPerWorkgroup: spw, blockSize: 2, sweepTraversal });
-      const cut = await reconstructIterative(ctx, { data: b, shape }, g, alg, { iterations: 2, slicesPerWorkgroup: spw, blockSize: 2, maxDispatchVoxelAngles: 3 * 8 * cols * cols, sweepTraversal });
+      const cut = await reconstructIterative(ctx, { data: b, shape }, g, alg, { iterations: 2, slicesPerWorkgroup: spw, blockSize: 2, maxDispatchVoxelAngles: 2 * cols * cols, sweepTraversal });
       expect(Array.from(cut.volume.data), `${alg}, seed ${seed}`).toEqual(Array.from(whole.volume.data));
       cut.residuals.forEach((r, i) => expect(Math.abs(r - whole.residuals[i]) / whole.residuals[i]).toBeLessThan(1e-6));
     }
@@ -165,5 +165,16 @@ describe('iterative reconstructions converge on a 3-D Shepp-Logan phantom (analy
     // The reference projector reproduces the analytic data closely (a sanity check of conventions).
     const p = projectRef(truth.data, g);
     expect(relL2(p, b)).toBeLessThan(0.05);
+  });
+});
+
+describe('band-walk runs of slice groups', () => {
+  it('cover every group once, hold about 4 MiB per core, at least one group per core, and respect a cap', () => {
+    const mib = 2 ** 20;
+    expect(groupRuns(32, 2 * mib, Infinity, 2)).toEqual([[0, 4], [4, 4], [8, 4], [12, 4], [16, 4], [20, 4], [24, 4], [28, 4]]);
+    expect(groupRuns(5, 32 * mib, Infinity, 2)).toEqual([[0, 2], [2, 2], [4, 1]]);
+    expect(groupRuns(6, 1024, Infinity, 2)).toEqual([[0, 6]]);
+    expect(groupRuns(5, 1024, 2, 16)).toEqual([[0, 2], [2, 2], [4, 1]]);
+    expect(groupRuns(3, 1024, 0, 2)).toEqual([[0, 1], [1, 1], [2, 1]]);
   });
 });
