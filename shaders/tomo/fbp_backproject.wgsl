@@ -13,6 +13,7 @@
 // angles [angles] of vec4f(cos, sin, weight, 0), centers [candidates] (TomoPy centre values),
 // out [candidates, slices, n, n].
 //#include "common/index.wgsl"
+//#include "common/intconv.wgsl"
 
 struct Params {
   n: u32,
@@ -56,7 +57,7 @@ fn backproject(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroup
     if (jf > -1.0 && jf < lastf) {
       let j0f = floor(jf);
       let f = jf - j0f;
-      let j0 = i32(j0f);
+      let j0 = whole_to_i32(j0f);
       let v0 = select(0.0, sino[row + u32(max(j0, 0))], j0 >= 0);
       let v1 = select(0.0, sino[row + u32(min(j0 + 1, last))], j0 + 1 <= last);
       acc += cs.z * (v0 + f * (v1 - v0));

@@ -53,6 +53,7 @@
 //   q    [groups, block, QS] of SV (band partials, then corrections, of each angle of a block)
 // One workgroup owns one slice group.
 //#include "tomo/sweep_bindings.wgsl"
+//#include "common/intconv.wgsl"
 // Slots of one angle in q: three per super band (its rays' partial sums), ⌈(cols + 1) / 2⌉ super
 // bands (sweepBandSlots in src/tomo/iterative.ts).
 override QS: u32 = 3u;
@@ -116,13 +117,7 @@ struct BandStep {
 
 fn band_step(g: AngleGeo, f0: vec3f, t: i32, n: i32, stride: vec2u) -> BandStep {
   let f = f0 + vec3f(f32(t) * g.slope);
-  return BandStep(f, ceil_to_int(f.x), min(ceil_to_int(f.z), n), u32(t) * stride.x);
-}
-
-// ⌈x⌉ as an integer for |x| < 2²²: adding 1.5·2²³ puts the integer ⌈x⌉ in the mantissa exactly.
-// WGSL's i32(f32) saturates, which lavapipe compiles to eight scalar conversions per vector.
-fn ceil_to_int(x: f32) -> i32 {
-  return bitcast<i32>(ceil(x) + 12582912.0) - 0x4B400000;
+  return BandStep(f, ceil_i32(f.x), min(ceil_i32(f.z), n), u32(t) * stride.x);
 }
 
 // Correction of ray ordinal o of one angle (its q row starting at `row`); zero for the virtual rays.
