@@ -12,6 +12,8 @@
 // A file including this one declares, at module scope:
 //   `p: Params` (uniform). ray_sum.wgsl adds the line integral over a module-scope `vol`.
 
+//#include "common/intconv.wgsl"
+
 // Per-dispatch parameters (all kernels of the tomo projector family share this layout).
 struct Params {
   n: u32,        // slice size N (the volume slab is [slices, N, N])
@@ -72,7 +74,7 @@ fn ray_step(g: AngleGeo, pos0: f32, t: i32, n: i32) -> RayStep {
   let f = pos0 + f32(t) * g.slope;
   let q0f = floor(f);
   let w = f - q0f;
-  let q0 = i32(q0f);
+  let q0 = whole_to_i32(q0f);
   let q1 = q0 + 1;
   let w0 = select(0.0, 1.0 - w, q0 >= 0 && q0 < n);
   let w1 = select(0.0, w, q1 >= 0 && q1 < n);
@@ -117,7 +119,7 @@ fn voxel_bins(g: AngleGeo, i: u32, k: u32) -> VoxelBins {
   let j0f = floor(jf - g.m) + 1.0;
   let d0 = abs(j0f - jf) * g.inv_m;
   let d1 = abs(j0f + 1.0 - jf) * g.inv_m;
-  let j0 = i32(j0f);
+  let j0 = whole_to_i32(j0f);
   let cols = i32(p.cols);
   let w0 = select(0.0, max(0.0, 1.0 - d0) * g.inv_m, j0 >= 0 && j0 < cols);
   let w1 = select(0.0, max(0.0, 1.0 - d1) * g.inv_m, j0 + 1 >= 0 && j0 + 1 < cols);
