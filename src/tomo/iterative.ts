@@ -194,7 +194,8 @@ interface Slab {
  * every stage streams it through memory (256³ ART on lavapipe: 1.15–1.2 s per iteration with one
  * run of 32 groups of 2 MiB, 0.96–0.98 s with runs of 4). A run holds about
  * {@link BAND_RUN_BYTES_PER_CORE} per CPU core and at least one group per core (lavapipe runs a
- * dispatch's workgroups on one thread per core), and never more than `maxGroups`.
+ * dispatch's workgroups on one thread per core), and never more than `maxGroups`. `groupBytes` 0
+ * (a GPU) puts every group in one run, up to `maxGroups`.
  */
 export function groupRuns(groups: number, groupBytes: number, maxGroups = Infinity, cores = availableParallelism()): Array<[number, number]> {
   const per = Math.max(1, Math.min(groups, maxGroups, Math.max(cores, Math.floor((BAND_RUN_BYTES_PER_CORE * cores) / groupBytes))));
@@ -453,8 +454,10 @@ export class SweepDevice implements WaveRunner {
         const aligned = (words: number) => Math.ceil(words / 64) * 64; // 256-byte aligned bindings
         if (this.bands) {
           // A parameter slot per block position and angle of the block; a residual partial per invocation.
-          // maxDispatch caps a stage dispatch's voxel-angle updates here too (runs × slices × n² × block).
-          slab.runs = groupRuns(slab.groups, n * n * spw * 4, this.maxDispatch ? Math.floor(this.maxDispatch / (spw * n * n * block)) : Infinity);
+          // Runs sized for CPU caches on a CPU adapter, the whole slab on a GPU; maxDispatch caps a
+          // stage dispatch's voxel-angle updates here too (groups × slices × n² × block).
+          const groupBytes = ctx.info.software ? n * n * spw * 4 : 0;
+          slab.runs = groupRuns(slab.groups, groupBytes, this.maxDispatch ? Math.floor(this.maxDispatch / (spw * n * n * block)) : Infinity);
           const slots = new Uint8Array(slab.runs.length * nblocks * block * PARAM_SLOT);
           for (const [r, [group0]] of slab.runs.entries()) {
             for (let bp = 0; bp < nblocks; bp++) {

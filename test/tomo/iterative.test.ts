@@ -176,5 +176,8 @@ describe('band-walk runs of slice groups', () => {
     expect(groupRuns(6, 1024, Infinity, 2)).toEqual([[0, 6]]);
     expect(groupRuns(5, 1024, 2, 16)).toEqual([[0, 2], [2, 2], [4, 1]]);
     expect(groupRuns(3, 1024, 0, 2)).toEqual([[0, 1], [1, 1], [2, 1]]);
+    // groupBytes 0: a GPU, one run unless capped.
+    expect(groupRuns(1024, 0, Infinity, 16)).toEqual([[0, 1024]]);
+    expect(groupRuns(1024, 0, 512, 16)).toEqual([[0, 512], [512, 512]]);
   });
 });
