@@ -28,11 +28,12 @@
 // partition the slice exactly. An invocation walks a super band of two adjacent bands (the voxels
 // between three neighbouring rays, ray ordinals 2s − 1 .. 2s + 1 in position order),
 // visiting each of its voxels once per angle in a fixed number of slots per step:
-//   phase 1: loads each voxel once and adds it, hat-weighted, to the partial sums of the three
-//            rays (registers), for every angle of the block; a ray's sum is its partial from the
-//            super band it lies inside plus, for a boundary ray, the neighbour's (storage buffer q,
-//            QS slots per angle; the ray's correction then replaces its own slot).
-//   phase 2: holds the three rays' corrections in registers and updates each voxel with one load
+//   band_sums: loads each voxel once and adds it, hat-weighted, to the partial sums of the two
+//            of the three rays that can touch it (registers), for every angle of the block; a
+//            ray's sum is its partial from the super band it lies inside plus, for a boundary
+//            ray, the neighbour's (storage buffer q, QS slots per angle; `corrections` then
+//            replaces the ray's own slot with its correction).
+//   update:  holds the three rays' corrections in registers and updates each voxel with one load
 //            and one store — where a voxel-driven update gathers two corrections per voxel.
 // On the software adapter, where every data-dependent access costs the same per element, this
 // halves the accesses per voxel and angle of ART (48 → 24 floats for eight slices).

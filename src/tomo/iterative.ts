@@ -1,6 +1,7 @@
 /**
- * Iterative tomography on the GPU: ART, SART and SIRT as one block-iterative sweep kernel
- * (shaders/tomo/sweep_packed.wgsl) over the Joseph projector pair (projector.ts).
+ * Iterative tomography on the GPU: ART, SART and SIRT as one block-iterative sweep (the band walk,
+ * shaders/tomo/sweep_packed.wgsl, on CPU adapters; the voxel-driven sweep_voxels.wgsl on GPUs)
+ * over the Joseph projector pair (projector.ts).
  *
  * With `b` the projections, `A` the projector, `A_B` its rows for a block `B` of angles:
  *
@@ -17,10 +18,12 @@
  * `‖b − A x‖ / ‖b‖` with each ray evaluated just before its block's update (the sweep residual;
  * for SIRT that is the residual of the iterate entering the iteration).
  *
- * Slices are independent in parallel-beam geometry: one workgroup sweeps a few slices through
- * every angle of an iteration in a single dispatch, so the whole volume is updated in one
- * submit per iteration (one `await` to read the residual). Volumes beyond one storage binding
- * are split into slabs of rows, all resident on the device.
+ * Slices are independent in parallel-beam geometry, and the whole volume is updated in one submit
+ * per iteration (one `await` to read the residual). The voxel-driven sweep has one workgroup
+ * sweep a few slices through every angle of an iteration in a single dispatch (barriers between
+ * its phases); the band walk runs each stage of each block as a barrier-free dispatch over runs
+ * of slice groups ({@link groupRuns}). Volumes beyond one storage binding are split into slabs of
+ * rows, all resident on the device.
  */
 import { GpuError, InputError } from '../core/errors.js';
 import type { Volume } from '../core/array.js';
@@ -66,7 +69,8 @@ export interface IterativeOptions {
   /**
    * How the sweep visits the voxels (the same matrix either way): 'bands' walks the bands between
    * neighbouring rays (shaders/tomo/sweep_packed.wgsl: half the data accesses, 1.6× faster on
-   * lavapipe), 'voxels' updates voxel by voxel with coalesced accesses (sweep_voxels.wgsl).
+   * lavapipe when it came in, before its stage dispatches), 'voxels' updates voxel by voxel with
+   * coalesced accesses (sweep_voxels.wgsl).
    * Default: 'bands' when the first device is a CPU adapter, 'voxels' on GPUs. Chosen once per
    * reconstruction, so every device of a pool computes the same numbers.
    */
