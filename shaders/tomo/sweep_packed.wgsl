@@ -17,7 +17,7 @@
 // runs of slice groups through a whole iteration in turn, so their volume stays in cache), and no
 // entry point has a barrier: on lavapipe a barrier turns the whole shader into a coroutine whose
 // loop-carried values live in its frame in memory. One dispatch per iteration with barriers
-// between the stages took 1.39 s per 256³ ART iteration, these dispatches 0.90–1.0 s.
+// between the stages took 1.39 s per 256³ ART iteration, these dispatches 0.97–1.01 s.
 //
 // Bands. For one angle, Joseph's rays cross every principal-axis step (an image row, or column) at
 // positions f_j = base + j·dbase + t·slope that are 1/m ≥ 1 apart, and a voxel at position q
@@ -132,7 +132,7 @@ fn ray_length(g: AngleGeo, o: i32, cols: i32) -> f32 {
   return select(0.0, g.inv_m, o >= 0 && o < cols);
 }
 
-// Phase 2 for one voxel v of the workgroup's slice group at vbase: adds the hat-weighted
+// The update stage for one voxel v of the workgroup's slice group at vbase: adds the hat-weighted
 // corrections upd (their weights summing to ws), scaled by the column normalisation of SART/SIRT,
 // and clamps one-angle blocks in place.
 fn update_voxel(vbase: u32, v: u32, upd: SV, ws: f32, nb: u32, colbase: u32, inline_clamp: bool, lo: f32) {

@@ -122,8 +122,8 @@ const SWEEP_WG = 256;
 const SWEEP_BANDS = 2;
 
 /** Slots (values of one slice group) the sweep's band sums and corrections of one angle take (sweep_packed.wgsl `QS`). */
-export function sweepBandSlots(cols: number, bands = SWEEP_BANDS): number {
-  return Math.floor((cols + bands) / bands) * (bands + 1);
+export function sweepBandSlots(cols: number): number {
+  return Math.floor((cols + SWEEP_BANDS) / SWEEP_BANDS) * (SWEEP_BANDS + 1);
 }
 
 
@@ -226,7 +226,8 @@ interface BandStages {
 /**
  * Voxel-angle updates one sweep dispatch may do on a GPU (the sweep of an iteration is cut into
  * several dispatches so none runs long enough to trip a desktop driver's watchdog). A CPU
- * adapter has no watchdog and runs an iteration as one dispatch.
+ * adapter has no watchdog: there the voxel-driven sweep runs an iteration as one dispatch, and
+ * the band walk's stage dispatches follow only the cache-sized runs of {@link groupRuns}.
  */
 const GPU_DISPATCH_VOXEL_ANGLES = 2 ** 28;
 
@@ -458,10 +459,11 @@ export class SweepDevice implements WaveRunner {
         const aligned = (words: number) => Math.ceil(words / 64) * 64; // 256-byte aligned bindings
         if (this.bands) {
           // A parameter slot per block position and angle of the block; a residual partial per invocation.
-          // Runs sized for CPU caches on a CPU adapter, the whole slab on a GPU; maxDispatch caps a
-          // stage dispatch's voxel-angle updates here too (groups × slices × n² × block).
+          // Runs sized for CPU caches on a CPU adapter, the whole slab on a GPU; the dispatch limit
+          // caps a stage dispatch's voxel-angle updates here too (groups × slices × n² × block).
           const groupBytes = ctx.info.software ? n * n * spw * 4 : 0;
-          slab.runs = groupRuns(slab.groups, groupBytes, this.maxDispatch ? Math.floor(this.maxDispatch / (spw * n * n * block)) : Infinity);
+          const limit = this.maxDispatch ?? (ctx.info.software ? Infinity : GPU_DISPATCH_VOXEL_ANGLES);
+          slab.runs = groupRuns(slab.groups, groupBytes, Math.floor(limit / (spw * n * n * block)));
           const slots = new Uint8Array(slab.runs.length * nblocks * block * PARAM_SLOT);
           for (const [r, [group0]] of slab.runs.entries()) {
             for (let bp = 0; bp < nblocks; bp++) {
@@ -607,6 +609,8 @@ export async function reconstructIterative(ctx: PoolDevice | readonly PoolDevice
   if (!Number.isInteger(iterations) || iterations < 1) throw new InputError(`iterations must be a positive integer, got ${iterations}`, '--iterations');
   const relax = options.relaxation ?? 1;
   if (!(relax > 0 && relax < 2)) throw new InputError(`relaxation must be in (0, 2), got ${relax}`, '--relaxation');
+  const maxDispatch = options.maxDispatchVoxelAngles;
+  if (maxDispatch !== undefined && !(Number.isInteger(maxDispatch) && maxDispatch >= 1)) throw new InputError(`maxDispatchVoxelAngles must be a positive integer, got ${maxDispatch}`);
   const block = algorithm === 'art' ? 1 : algorithm === 'sirt' ? na : Math.min(na, options.blockSize ?? 1);
   if (!Number.isInteger(block) || block < 1) throw new InputError(`block size must be a positive integer, got ${options.blockSize}`, '--block-size');
   if (options.initial) {
