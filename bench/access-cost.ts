@@ -11,22 +11,23 @@
  * Both kernels' results are checked. Prints the figures and writes JSON under bench/results/.
  */
 import { cpus, loadavg } from 'node:os';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { GpuContext } from '../src/gpu/context.js';
 import { PACKAGE_ROOT } from '../src/gpu/shaders.js';
 import { writeFileAtomic } from '../src/io/atomic.js';
 
 /** One kernel shape: K accesses per invocation over a POINTS-long array (powers of two). */
-interface Shape {
+export interface Shape {
   K: number;
   INVOCATIONS: number;
   POINTS: number;
 }
 
 /** Every point once (K · INVOCATIONS = POINTS), 64 MiB. */
-const STREAMING: Shape = { K: 4, INVOCATIONS: 2 ** 21, POINTS: 2 ** 23 };
+export const STREAMING: Shape = { K: 4, INVOCATIONS: 2 ** 21, POINTS: 2 ** 23 };
 /** 2 MiB read 64 times over. */
-const CACHED: Shape = { K: 64, INVOCATIONS: 2 ** 17, POINTS: 2 ** 18 };
+export const CACHED: Shape = { K: 64, INVOCATIONS: 2 ** 17, POINTS: 2 ** 18 };
 
 /**
  * Global-memory accesses (complex values) per frame pixel of one DM iteration, one probe mode,
@@ -40,7 +41,7 @@ const CACHED: Shape = { K: 64, INVOCATIONS: 2 ** 17, POINTS: 2 ** 18 };
  * forward row pass and the Fourier update into the column passes (forward FFT, update, inverse
  * FFT of each column in one kernel; slower on lavapipe when it was tried, see the README).
  */
-const DM_FLOWS = {
+export const DM_FLOWS = {
   stages: { streamingLoads: 4 + 3 + 2, cachedLoads: 2 + 2, stores: 1 + 4 + 1 },
   fused: { streamingLoads: 3 + 1 + 2, cachedLoads: 2 + 2, stores: 1 + 2 + 1 },
 };
@@ -94,44 +95,70 @@ async function checkStores(ctx: GpuContext, s: Shape, points: GPUBuffer): Promis
   }
 }
 
-async function main(): Promise<void> {
-  const ctx = await GpuContext.acquire();
+/** Nanoseconds per complex access (the whole adapter working). */
+export interface AccessCosts {
+  cachedLoad: number;
+  streamingLoad: number;
+  streamingStore: number;
+}
+
+/**
+ * Times the three access kinds and checks the kernels' results (throws if one is wrong).
+ * `streaming` must satisfy K · INVOCATIONS = POINTS (every point stored once) and hold at least
+ * as many points as `cached`.
+ */
+export async function measureAccessCosts(ctx: GpuContext, streaming: Shape = STREAMING, cached: Shape = CACHED): Promise<AccessCosts> {
+  if (streaming.K * streaming.INVOCATIONS !== streaming.POINTS || cached.POINTS > streaming.POINTS) throw new Error('access-cost: the streaming shape must cover its points once and be the larger');
   const owned: GPUBuffer[] = [];
   try {
-    const input = Float32Array.from({ length: STREAMING.POINTS * 2 }, (_, i) => ((i * 7919) % 1000) / 1000);
+    const input = Float32Array.from({ length: streaming.POINTS * 2 }, (_, i) => ((i * 7919) % 1000) / 1000);
     const points = ctx.upload(input, 'access cost points');
-    const sums = ctx.createStorage(Math.max(STREAMING.INVOCATIONS, CACHED.INVOCATIONS) * 8, 'access cost sums');
+    const sums = ctx.createStorage(Math.max(streaming.INVOCATIONS, cached.INVOCATIONS) * 8, 'access cost sums');
     owned.push(points, sums);
     ctx.fill(sums); // poisoned: an unwritten sum fails the check
-    const cachedLoad = await timeEntry(ctx, 'loads', CACHED, points, sums);
-    await checkLoads(ctx, CACHED, input, sums);
+    const cachedLoad = await timeEntry(ctx, 'loads', cached, points, sums);
+    await checkLoads(ctx, cached, input, sums);
     ctx.fill(sums);
-    const streamingLoad = await timeEntry(ctx, 'loads', STREAMING, points, sums);
-    await checkLoads(ctx, STREAMING, input, sums);
-    const streamingStore = await timeEntry(ctx, 'stores', STREAMING, points, sums);
-    await checkStores(ctx, STREAMING, points);
-    const bound = (f: { streamingLoads: number; cachedLoads: number; stores: number }) =>
-      ((f.streamingLoads * streamingLoad + f.cachedLoads * cachedLoad + f.stores * streamingStore) * STAR_FRAME_PIXELS) / 1e9;
-    const dmLowerBoundSeconds = { stages: bound(DM_FLOWS.stages), fused: bound(DM_FLOWS.fused) };
+    const streamingLoad = await timeEntry(ctx, 'loads', streaming, points, sums);
+    await checkLoads(ctx, streaming, input, sums);
+    const streamingStore = await timeEntry(ctx, 'stores', streaming, points, sums);
+    await checkStores(ctx, streaming, points);
+    return { cachedLoad, streamingLoad, streamingStore };
+  } finally {
+    for (const b of owned) b.destroy();
+  }
+}
+
+/** Seconds one star DM iteration spends on the global accesses of `flow` at the measured costs. */
+export function dmLowerBound(costs: AccessCosts, flow: { streamingLoads: number; cachedLoads: number; stores: number }): number {
+  return ((flow.streamingLoads * costs.streamingLoad + flow.cachedLoads * costs.cachedLoad + flow.stores * costs.streamingStore) * STAR_FRAME_PIXELS) / 1e9;
+}
+
+async function main(): Promise<void> {
+  const ctx = await GpuContext.acquire();
+  try {
+    const costs = await measureAccessCosts(ctx);
+    const dmLowerBoundSeconds = { stages: dmLowerBound(costs, DM_FLOWS.stages), fused: dmLowerBound(costs, DM_FLOWS.fused) };
     const device = ctx.info.description;
     console.log(`adapter: ${device}`);
-    console.log(`complex load, cached (2 MiB):    ${cachedLoad.toFixed(3)} ns per access (the whole adapter)`);
-    console.log(`complex load, streaming (64 MiB): ${streamingLoad.toFixed(3)} ns`);
-    console.log(`complex store, streaming:         ${streamingStore.toFixed(3)} ns`);
+    console.log(`complex load, cached (2 MiB):     ${costs.cachedLoad.toFixed(3)} ns per access (the whole adapter)`);
+    console.log(`complex load, streaming (64 MiB): ${costs.streamingLoad.toFixed(3)} ns`);
+    console.log(`complex store, streaming:         ${costs.streamingStore.toFixed(3)} ns`);
     for (const [name, f] of Object.entries(DM_FLOWS)) {
       console.log(`DM iteration on the Siemens star, global accesses alone (${name}: ${f.streamingLoads} streaming and ${f.cachedLoads} cached loads, ${f.stores} stores per frame pixel): ≥ ${dmLowerBoundSeconds[name as keyof typeof DM_FLOWS].toFixed(3)} s`);
     }
     const out = join(PACKAGE_ROOT, 'bench', 'results', `access-cost-${new Date().toISOString().slice(0, 10)}-${ctx.info.software ? 'software' : 'gpu'}.json`);
-    const record = { date: new Date().toISOString(), device, software: ctx.info.software, cpus: cpus().length, loadavg: loadavg(), nsPerComplex: { cachedLoad, streamingLoad, streamingStore }, dmAccessesPerFramePixel: DM_FLOWS, starFramePixels: STAR_FRAME_PIXELS, dmLowerBoundSeconds };
+    const record = { date: new Date().toISOString(), device, software: ctx.info.software, cpus: cpus().length, loadavg: loadavg(), nsPerComplex: costs, dmAccessesPerFramePixel: DM_FLOWS, starFramePixels: STAR_FRAME_PIXELS, dmLowerBoundSeconds };
     await writeFileAtomic(out, new TextEncoder().encode(`${JSON.stringify(record, null, 2)}\n`));
     console.log(`wrote ${out}`);
   } finally {
-    for (const b of owned) b.destroy();
     ctx.destroy();
   }
 }
 
-main().catch((err) => {
-  console.error(err instanceof Error ? err.message : err);
-  process.exit(1);
-});
+if (process.argv[1] && resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
+  main().catch((err) => {
+    console.error(err instanceof Error ? err.message : err);
+    process.exit(1);
+  });
+}
