@@ -9,15 +9,18 @@
 //   q(jf) = sum_j max(0, 1 - |jf - j|) * q[j],
 // and  vol[cand, z, i, k] = sum_a weight_a * q_{z,a}(jf).
 //
-// Buffers: sino [slices, angles, cols] (sinogram-major, as fbp_filter.wgsl writes it),
-// angles [angles] of vec4f(cos, sin, weight, 0), centers [candidates] (TomoPy centre values),
-// out [candidates, slices, n, n].
+// Slices come in groups of LANES interleaved in one value of type SV (f32, vec2f, vec4f or
+// mat2x4f; the including file fbp_backproject1/2/4/8.wgsl declares them through lanes1/2/4/8.wgsl),
+// so on software adapters every load and every index computation serves LANES slices.
+// Buffers: sino [groups, angles, cols] of SV (sinogram-major, as the row filters write it with
+// OUT_LANES = LANES, tomo/fbp_layout.wgsl), angles [angles] of vec4f(cos, sin, weight, 0),
+// centers [candidates] (TomoPy centre values), out [candidates, groups, n, n] of SV.
 //#include "common/index.wgsl"
 //#include "common/intconv.wgsl"
 
 struct Params {
   n: u32,
-  slices: u32,
+  slices: u32,      // slice groups (slices / LANES, rounded up)
   angles: u32,
   cols: u32,
   candidates: u32,
@@ -29,10 +32,10 @@ struct Params {
 override WG: u32 = 64;
 
 @group(0) @binding(0) var<uniform> p: Params;
-@group(0) @binding(1) var<storage, read> sino: array<f32>;
+@group(0) @binding(1) var<storage, read> sino: array<SV>;
 @group(0) @binding(2) var<storage, read> angle_table: array<vec4f>;
 @group(0) @binding(3) var<storage, read> centers: array<f32>;
-@group(0) @binding(4) var<storage, read_write> out: array<f32>;
+@group(0) @binding(4) var<storage, read_write> out: array<SV>;
 
 @compute @workgroup_size(WG)
 fn backproject(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg: vec3u) {
@@ -49,7 +52,7 @@ fn backproject(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroup
   let base = centers[cand] - 0.5;
   let last = i32(p.cols) - 1;
   let lastf = f32(p.cols);
-  var acc = 0.0;
+  var acc = splat(0.0);
   var row = z * p.angles * p.cols;
   for (var a = 0u; a < p.angles; a++) {
     let cs = angle_table[a];
@@ -58,8 +61,9 @@ fn backproject(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroup
       let j0f = floor(jf);
       let f = jf - j0f;
       let j0 = whole_to_i32(j0f);
-      let v0 = select(0.0, sino[row + u32(max(j0, 0))], j0 >= 0);
-      let v1 = select(0.0, sino[row + u32(min(j0 + 1, last))], j0 + 1 <= last);
+      // Taps beyond the detector read a clamped (finite) value and weigh it by zero.
+      let v0 = sino[row + u32(max(j0, 0))] * select(0.0, 1.0, j0 >= 0);
+      let v1 = sino[row + u32(min(j0 + 1, last))] * select(0.0, 1.0, j0 + 1 <= last);
       acc += cs.z * (v0 + f * (v1 - v0));
     }
     row += p.cols;

@@ -4,8 +4,10 @@
 // where kern is the filter's spatial kernel unrolled over -(cols-1)..(cols-1) (src/tomo/filters.ts),
 // i.e. the circular convolution of the zero-padded row with IDFT(H). The output is written
 // sinogram-major, [rows, angles, cols], so each slice's sinogram is contiguous for the
-// back-projection. Rows are processed in WG x WG blocks: a tile of the row and the 2 WG - 1
+// back-projection, or with its slices interleaved (tomo/fbp_layout.wgsl). Rows are processed in WG x WG blocks: a tile of the row and the 2 WG - 1
 // kernel values the block needs are staged in workgroup memory.
+
+//#include "tomo/fbp_layout.wgsl"
 
 struct Params {
   cols: u32,
@@ -33,7 +35,6 @@ fn filter_rows(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: 
   let r = w % p.rows;
   let cols = i32(p.cols);
   let src = w * p.cols;
-  let dst = (r * p.angles + a) * p.cols;
   let nb = (p.cols + WG - 1u) / WG;
   let wg = i32(WG);
   let last = 2 * cols - 2;
@@ -58,7 +59,7 @@ fn filter_rows(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: 
       }
     }
     if (c < p.cols) {
-      out[dst + c] = acc;
+      out[sino_index(r, a, c, p.angles, p.cols)] = acc;
     }
   }
 }

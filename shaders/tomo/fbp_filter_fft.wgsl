@@ -6,8 +6,10 @@
 // Transforms: radix-2 Stockham autosort (natural order in and out, no bit reversal), forward with
 // e^{−2πi kn/P}, inverse with the conjugate twiddles and 1/P. Twiddles and H come from `table`
 // (float64 on the host): table[k] = e^{−2πi k/P} for k < P/2, then table[P/2 + k].x = H[k].
-// Output sinogram-major [rows, angles, cols], as fbp_filter.wgsl writes it.
+// Output sinogram-major [rows, angles, cols] or interleaved, as fbp_filter.wgsl writes it
+// (tomo/fbp_layout.wgsl).
 //#include "common/complex.wgsl"
+//#include "tomo/fbp_layout.wgsl"
 
 struct Params {
   cols: u32,
@@ -96,12 +98,10 @@ fn filter_rows_fft(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) n
     }
   }
   let inv = 1.0 / f32(P);
-  let dst0 = (r * p.angles + a0) * cols;
-  let dst1 = (r * p.angles + a1) * cols;
   for (var x = lid; x < cols; x += WG) {
     var v = buf_b[x];
     if (in_a) { v = buf_a[x]; }
-    out[dst0 + x] = v.x * inv;
-    if (has1) { out[dst1 + x] = v.y * inv; }
+    out[sino_index(r, a0, x, p.angles, cols)] = v.x * inv;
+    if (has1) { out[sino_index(r, a1, x, p.angles, cols)] = v.y * inv; }
   }
 }

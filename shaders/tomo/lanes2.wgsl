@@ -1,4 +1,4 @@
-// Slices per value of the block-iterative sweep: 2 (SV, LANES and helpers for sweep_packed.wgsl and sweep_voxels.wgsl).
+// Slices per value: 2 (SV, LANES and helpers for the block-iterative sweep, sweep_packed.wgsl and sweep_voxels.wgsl, and the FBP back-projection, fbp_backproject.wgsl).
 alias SV = vec2f;
 const LANES = 2u;
 

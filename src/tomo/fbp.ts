@@ -18,10 +18,13 @@ import type { ProgressCallback } from '../core/progress.js';
 import { secondsSince } from '../core/progress.js';
 import { angleTrig, checkProjectionShape, type TomoGeometry } from './geometry.js';
 import { filterResponse, parseFilterName, paddedLength, unrolledKernel, type FilterName, type FilterPadding } from './filters.js';
+import { defaultSlicesPerWorkgroup } from './iterative.js';
+import { unpackSlices } from './slabs.js';
 
 const FILTER_SHADER = 'tomo/fbp_filter.wgsl';
 const FFT_FILTER_SHADER = 'tomo/fbp_filter_fft.wgsl';
-const BP_SHADER = 'tomo/fbp_backproject.wgsl';
+/** The back-projection with `lanes` slices per value. */
+const bpShader = (lanes: number) => `tomo/fbp_backproject${lanes}.wgsl`;
 /** Workgroup size of the row filter (one workgroup per row, WG-wide tiles). */
 export const FILTER_WG = 64;
 /** Workgroup size of the back-projection (one invocation per voxel). */
@@ -95,6 +98,12 @@ export interface FbpOptions {
   maxSlabBytes?: number;
   /** One event per slab, stage 'fbp'. */
   onProgress?: ProgressCallback;
+  /**
+   * Slices per back-projection value, interleaved in one f32/vec2f/vec4f/mat2x4f (1, 2, 4 or 8;
+   * shaders/tomo/fbp_backproject1/2/4/8.wgsl); default as the iterative sweep's: 8 on software
+   * adapters (fewer for few rows), 1 on GPUs. The volume is the same either way.
+   */
+  slicesPerValue?: number;
 }
 
 /** Result of {@link reconstructFbp}. */
@@ -107,10 +116,10 @@ export interface FbpResult {
   kernels: KernelTimes;
 }
 
-/** GPU pipelines of FBP, compiled (checked) once. */
-export async function fbpPipelines(ctx: GpuContext): Promise<{ filter: GPUComputePipeline; backproject: GPUComputePipeline }> {
-  const filter = await ctx.pipelines.getChecked({ shader: FILTER_SHADER, entry: 'filter_rows', constants: { WG: FILTER_WG } });
-  const backproject = await ctx.pipelines.getChecked({ shader: BP_SHADER, entry: 'backproject', constants: { WG: BACKPROJECT_WG } });
+/** GPU pipelines of FBP (back-projection with `lanes` slices per value), compiled (checked) once. */
+export async function fbpPipelines(ctx: GpuContext, lanes = 1): Promise<{ filter: GPUComputePipeline; backproject: GPUComputePipeline }> {
+  const filter = await ctx.pipelines.getChecked({ shader: FILTER_SHADER, entry: 'filter_rows', constants: { WG: FILTER_WG, OUT_LANES: lanes } });
+  const backproject = await ctx.pipelines.getChecked({ shader: bpShader(lanes), entry: 'backproject', constants: { WG: BACKPROJECT_WG } });
   return { filter, backproject };
 }
 
@@ -119,14 +128,15 @@ export function filterParams(ctx: GpuContext, cols: number, rows: number, angles
   return ctx.uniform(new UniformWriter(4).u32(cols).u32(rows).u32(angles).u32(0).buffer, 'fbp filter params');
 }
 
-/** Uniform block of fbp_backproject.wgsl. */
-export function backprojectParams(ctx: GpuContext, n: number, slices: number, angles: number, cols: number, candidates: number): GPUBuffer {
-  return ctx.uniform(new UniformWriter(8).u32(n).u32(slices).u32(angles).u32(cols).u32(candidates).u32(0).u32(0).u32(0).buffer, 'fbp backproject params');
+/** Uniform block of fbp_backproject.wgsl (`groups`: slice groups, slices / lanes rounded up). */
+export function backprojectParams(ctx: GpuContext, n: number, groups: number, angles: number, cols: number, candidates: number): GPUBuffer {
+  return ctx.uniform(new UniformWriter(8).u32(n).u32(groups).u32(angles).u32(cols).u32(candidates).u32(0).u32(0).u32(0).buffer, 'fbp backproject params');
 }
 
 /**
- * Records the row filter: `proj` [angles, rows, cols] → `sino` [rows, angles, cols], one
- * workgroup per detector row. `params` from {@link filterParams}.
+ * Records the row filter: `proj` [angles, rows, cols] → `sino` [rows, angles, cols] (rows
+ * interleaved in groups when the pipeline's OUT_LANES > 1, tomo/fbp_layout.wgsl), one workgroup
+ * per detector row. `params` from {@link filterParams}.
  */
 export function encodeFilterRows(ctx: GpuContext, pass: GPUComputePassEncoder, pipeline: GPUComputePipeline, bindGroup: GPUBindGroup, rows: number, angles: number): void {
   pass.setPipeline(pipeline);
@@ -169,14 +179,14 @@ export function fftFilterTable(name: FilterName, P: number): Float32Array {
   return t;
 }
 
-/** Builds the row filter for `cols` detector columns (see {@link RowFilter}). */
-export async function createRowFilter(ctx: GpuContext, name: FilterName, cols: number, padding: FilterPadding = 'auto'): Promise<RowFilter> {
+/** Builds the row filter for `cols` detector columns, writing rows interleaved by `lanes` (see {@link RowFilter}). */
+export async function createRowFilter(ctx: GpuContext, name: FilterName, cols: number, padding: FilterPadding = 'auto', lanes = 1): Promise<RowFilter> {
   const P = paddedLength(cols, padding);
   const pow2 = P >= 2 && (P & (P - 1)) === 0;
   const fits = 16 * P <= ctx.device.limits.maxComputeWorkgroupStorageSize;
   const maxGroups = ctx.device.limits.maxComputeWorkgroupsPerDimension;
   if (pow2 && fits) {
-    const pipeline = await ctx.pipelines.getChecked({ shader: FFT_FILTER_SHADER, entry: 'filter_rows_fft', constants: { WG: FFT_FILTER_WG, P, LOGP: Math.log2(P) } });
+    const pipeline = await ctx.pipelines.getChecked({ shader: FFT_FILTER_SHADER, entry: 'filter_rows_fft', constants: { WG: FFT_FILTER_WG, P, LOGP: Math.log2(P), OUT_LANES: lanes } });
     const table = ctx.upload(fftFilterTable(name, P), 'fbp fft filter table');
     return {
       pipeline,
@@ -192,7 +202,7 @@ export async function createRowFilter(ctx: GpuContext, name: FilterName, cols: n
       destroy: () => table.destroy(),
     };
   }
-  const pipeline = await ctx.pipelines.getChecked({ shader: FILTER_SHADER, entry: 'filter_rows', constants: { WG: FILTER_WG } });
+  const pipeline = await ctx.pipelines.getChecked({ shader: FILTER_SHADER, entry: 'filter_rows', constants: { WG: FILTER_WG, OUT_LANES: lanes } });
   const table = ctx.upload(unrolledKernel(name, cols, P), 'fbp filter kernel');
   return {
     pipeline,
@@ -232,11 +242,15 @@ export async function reconstructFbp(ctx: GpuContext, projections: Volume, geome
   if (perRow > ctx.maxBinding) {
     throw new GpuError('limits', `one slice (${A} projections of ${cols} columns, or ${n} x ${n} voxels) exceeds this device's largest storage binding (${(ctx.maxBinding / 2 ** 20).toFixed(0)} MiB)`);
   }
-  const slabRows = Math.max(1, Math.min(rows, Math.floor(cap / perRow)));
+  let lanes = options.slicesPerValue ?? defaultSlicesPerWorkgroup(ctx, rows);
+  if (![1, 2, 4, 8].includes(lanes)) throw new InputError(`slicesPerValue must be 1, 2, 4 or 8, got ${lanes}`);
+  // A slab holds whole groups of `lanes` slices (the last one padded).
+  lanes = Math.max(1, Math.min(lanes, 2 ** Math.floor(Math.log2(Math.max(1, Math.floor(cap / perRow))))));
+  const slabRows = Math.max(lanes, Math.min(Math.ceil(rows / lanes) * lanes, Math.floor(cap / perRow / lanes) * lanes));
   const slabs = Math.ceil(rows / slabRows);
 
-  const { backproject: bpPipe } = await fbpPipelines(ctx);
-  const rowFilter = await createRowFilter(ctx, filter, cols, options.padding ?? 'auto');
+  const { backproject: bpPipe } = await fbpPipelines(ctx, lanes);
+  const rowFilter = await createRowFilter(ctx, filter, cols, options.padding ?? 'auto', lanes);
   const out: Volume = { data: new Float32Array(rows * n * n), shape: [rows, n, n] };
   const timer = new KernelTimer(ctx, 4 * slabs + 4);
   const owned: GPUBuffer[] = [];
@@ -254,7 +268,7 @@ export async function reconstructFbp(ctx: GpuContext, projections: Volume, geome
       let g = groups.get(nr);
       if (!g) {
         const fp = filterParams(ctx, cols, nr, A);
-        const bp = backprojectParams(ctx, n, nr, A, cols, 1);
+        const bp = backprojectParams(ctx, n, Math.ceil(nr / lanes), A, cols, 1);
         owned.push(fp, bp);
         g = [ctx.bind(rowFilter.pipeline, [fp, projBuf, rowFilter.table, sinoBuf]), ctx.bind(bpPipe, [bp, sinoBuf, tableBuf, centerBuf, volBuf])];
         groups.set(nr, g);
@@ -280,11 +294,12 @@ export async function reconstructFbp(ctx: GpuContext, projections: Volume, geome
       rowFilter.encode(pass, fg, nr, A);
       pass.end();
       pass = timer.beginPass(enc, 'fbp backproject');
-      encodeBackproject(ctx, pass, bpPipe, bg, nr * n * n);
+      encodeBackproject(ctx, pass, bpPipe, bg, Math.ceil(nr / lanes) * n * n);
       pass.end();
       timer.resolve(enc);
       ctx.queue.submit([enc.finish()]);
-      await ctx.readF32Into(volBuf, out.data, r0 * n * n, nr * n * n);
+      if (lanes === 1) await ctx.readF32Into(volBuf, out.data, r0 * n * n, nr * n * n);
+      else unpackSlices(await ctx.readF32(volBuf, Math.ceil(nr / lanes) * lanes * n * n), out.data, n * n, r0, r0 + nr, lanes);
       await timer.collect();
       options.onProgress?.({ stage: 'fbp', iteration: s + 1, of: slabs, seconds: secondsSince(t0) });
     }
