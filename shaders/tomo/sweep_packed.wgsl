@@ -17,7 +17,7 @@
 // runs of slice groups through a whole iteration in turn, so their volume stays in cache), and no
 // entry point has a barrier: on lavapipe a barrier turns the whole shader into a coroutine whose
 // loop-carried values live in its frame in memory. One dispatch per iteration with barriers
-// between the stages took 1.39 s per 256³ ART iteration, these dispatches 0.97–1.01 s.
+// between the stages took 1.39 s per 256³ ART iteration, these dispatches 0.97–1.06 s.
 //
 // Bands. For one angle, Joseph's rays cross every principal-axis step (an image row, or column) at
 // positions f_j = base + j·dbase + t·slope that are 1/m ≥ 1 apart, and a voxel at position q
