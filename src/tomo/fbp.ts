@@ -11,6 +11,8 @@
  */
 import type { GpuContext } from '../gpu/context.js';
 import { grid1d, UniformWriter } from '../gpu/dispatch.js';
+import { chooseFftPassShape, FFT_MAX_SIZE, FFT_MIN_SIZE } from '../fft/plan.js';
+import { twiddleTable } from '../fft/twiddles.js';
 import { KernelTimer, type KernelTimes } from '../gpu/timing.js';
 import { GpuError, InputError } from '../core/errors.js';
 import type { Volume } from '../core/array.js';
@@ -23,6 +25,7 @@ import { unpackSlices } from './slabs.js';
 
 const FILTER_SHADER = 'tomo/fbp_filter.wgsl';
 const FFT_FILTER_SHADER = 'tomo/fbp_filter_fft.wgsl';
+const STOCKHAM_FILTER_SHADER = 'tomo/fbp_filter_stockham.wgsl';
 /** The back-projection with `lanes` slices per value. */
 const bpShader = (lanes: number) => `tomo/fbp_backproject${lanes}.wgsl`;
 /** Workgroup size of the row filter (one workgroup per row, WG-wide tiles). */
@@ -116,16 +119,9 @@ export interface FbpResult {
   kernels: KernelTimes;
 }
 
-/** GPU pipelines of FBP (back-projection with `lanes` slices per value), compiled (checked) once. */
-export async function fbpPipelines(ctx: GpuContext, lanes = 1): Promise<{ filter: GPUComputePipeline; backproject: GPUComputePipeline }> {
-  const filter = await ctx.pipelines.getChecked({ shader: FILTER_SHADER, entry: 'filter_rows', constants: { WG: FILTER_WG, OUT_LANES: lanes } });
-  const backproject = await ctx.pipelines.getChecked({ shader: bpShader(lanes), entry: 'backproject', constants: { WG: BACKPROJECT_WG } });
-  return { filter, backproject };
-}
-
-/** Uniform block of fbp_filter.wgsl. */
-export function filterParams(ctx: GpuContext, cols: number, rows: number, angles: number): GPUBuffer {
-  return ctx.uniform(new UniformWriter(4).u32(cols).u32(rows).u32(angles).u32(0).buffer, 'fbp filter params');
+/** The back-projection pipeline with `lanes` slices per value, compiled (checked) once. */
+export async function backprojectPipeline(ctx: GpuContext, lanes = 1): Promise<GPUComputePipeline> {
+  return ctx.pipelines.getChecked({ shader: bpShader(lanes), entry: 'backproject', constants: { WG: BACKPROJECT_WG } });
 }
 
 /** Uniform block of fbp_backproject.wgsl (`groups`: slice groups, slices / lanes rounded up). */
@@ -133,38 +129,56 @@ export function backprojectParams(ctx: GpuContext, n: number, groups: number, an
   return ctx.uniform(new UniformWriter(8).u32(n).u32(groups).u32(angles).u32(cols).u32(candidates).u32(0).u32(0).u32(0).buffer, 'fbp backproject params');
 }
 
-/**
- * Records the row filter: `proj` [angles, rows, cols] → `sino` [rows, angles, cols] (rows
- * interleaved in groups when the pipeline's OUT_LANES > 1, tomo/fbp_layout.wgsl), one workgroup
- * per detector row. `params` from {@link filterParams}.
- */
-export function encodeFilterRows(ctx: GpuContext, pass: GPUComputePassEncoder, pipeline: GPUComputePipeline, bindGroup: GPUBindGroup, rows: number, angles: number): void {
-  pass.setPipeline(pipeline);
-  pass.setBindGroup(0, bindGroup);
-  const [gx, gy] = grid1d(rows * angles, 1, ctx.device.limits.maxComputeWorkgroupsPerDimension);
-  pass.dispatchWorkgroups(gx, gy);
-}
-
 /** Workgroup size of the FFT row filter. */
 export const FFT_FILTER_WG = 256;
 
 /**
- * The row filter for one (filter, columns, padding) choice: the FFT kernel
- * (shaders/tomo/fbp_filter_fft.wgsl, O(P log P) per row, two rows per workgroup) when the padded
- * length is a power of two whose two complex rows fit workgroup memory, else the direct
- * convolution (fbp_filter.wgsl, O(cols²) per row). Both bind [params, projections, table, out].
+ * The row filter for one (filter, columns, padding) choice, by padded length P:
+ * - 32 ≤ P ≤ 1024, a power of two: the Stockham FFT of fft/stockham.wgsl in two passes
+ *   (shaders/tomo/fbp_filter_stockham.wgsl: radix 4/8/16 stages, two rows per complex line,
+ *   the spectra in a buffer between the passes);
+ * - another power of two whose two complex rows fit workgroup memory: the radix-2 FFT kernel
+ *   (fbp_filter_fft.wgsl, one workgroup per row pair);
+ * - otherwise the direct convolution (fbp_filter.wgsl, O(cols²) per row).
+ * All write the layout of tomo/fbp_layout.wgsl with the `lanes` they were built for.
  */
 export interface RowFilter {
-  pipeline: GPUComputePipeline;
-  /** Twiddles and response (FFT) or the unrolled spatial kernel (direct). */
-  table: GPUBuffer;
-  /** True for the FFT kernel. */
-  fft: boolean;
+  /** Which kernel. */
+  kind: 'stockham' | 'fft' | 'direct';
   /** Padded length. */
   P: number;
-  /** Records the filter of `rows × angles` detector rows. */
-  encode(pass: GPUComputePassEncoder, bindGroup: GPUBindGroup, rows: number, angles: number): void;
+  /**
+   * Binds the filter of `rows × angles` detector rows from `proj` ([angles, rows, cols]) into `out`;
+   * the buffers it makes for that (parameters, spectra) are freed with the filter.
+   */
+  bind(proj: GPUBuffer, out: GPUBuffer, rows: number, angles: number): FilterBinding;
+  /** Records a bound filter. */
+  encode(pass: GPUComputePassEncoder, binding: FilterBinding): void;
   destroy(): void;
+}
+
+/** A {@link RowFilter} bound to its buffers: pipelines, bind groups and dispatch sizes in order. */
+export interface FilterBinding {
+  steps: Array<{ pipeline: GPUComputePipeline; groups: GPUBindGroup[]; dispatch: [number, number] }>;
+}
+
+/** Records every step of a bound filter. */
+function encodeBinding(pass: GPUComputePassEncoder, binding: FilterBinding): void {
+  for (const step of binding.steps) {
+    pass.setPipeline(step.pipeline);
+    step.groups.forEach((g, i) => pass.setBindGroup(i, g));
+    pass.dispatchWorkgroups(...step.dispatch);
+  }
+}
+
+/** Whether a padded row length P is filtered by the Stockham kernel ({@link RowFilter}). */
+function stockhamLength(P: number): boolean {
+  return (P & (P - 1)) === 0 && P >= FFT_MIN_SIZE && P <= FFT_MAX_SIZE;
+}
+
+/** Bytes of the row filter's scratch (the Stockham kernel's spectra) per detector row. */
+export function filterScratchPerRow(P: number, angles: number): number {
+  return stockhamLength(P) ? Math.ceil(angles / 2) * P * 8 : 0;
 }
 
 /** The FFT filter's table: e^{−2πi k/P} for k < P/2, then (H[k], 0) for k < P (float64 → float32). */
@@ -183,34 +197,71 @@ export function fftFilterTable(name: FilterName, P: number): Float32Array {
 export async function createRowFilter(ctx: GpuContext, name: FilterName, cols: number, padding: FilterPadding = 'auto', lanes = 1): Promise<RowFilter> {
   const P = paddedLength(cols, padding);
   const pow2 = P >= 2 && (P & (P - 1)) === 0;
-  const fits = 16 * P <= ctx.device.limits.maxComputeWorkgroupStorageSize;
   const maxGroups = ctx.device.limits.maxComputeWorkgroupsPerDimension;
-  if (pow2 && fits) {
+  const owned: GPUBuffer[] = [];
+  const destroy = () => owned.forEach((b) => b.destroy());
+  const params = (rows: number, angles: number, extra = 0) => {
+    const b = ctx.uniform(new UniformWriter(4).u32(cols).u32(rows).u32(angles).u32(extra).buffer, 'fbp filter params');
+    owned.push(b);
+    return b;
+  };
+  if (stockhamLength(P)) {
+    const shape = chooseFftPassShape(ctx, 'rows', P, Number.MAX_SAFE_INTEGER);
+    const spec = (inverse: boolean) => ({
+      shader: STOCKHAM_FILTER_SHADER,
+      entry: 'filter_pass',
+      constants: { FFT_N: P, FFT_R0: shape.radices[0], FFT_R1: shape.radices[1], FFT_R2: shape.radices[2], FFT_LINES: shape.lines, FFT_WG: shape.workgroupSize, FFT_INVERSE: inverse ? 1 : 0, FFT_SKEW: shape.skew ? 1 : 0, OUT_LANES: lanes },
+    });
+    const forward = await ctx.pipelines.getChecked(spec(false));
+    const inverse = await ctx.pipelines.getChecked(spec(true));
+    const response = ctx.upload(Float32Array.from(filterResponse(name, P)), 'fbp filter response');
+    const twiddles = ctx.upload(twiddleTable(), 'fbp filter twiddles');
+    owned.push(response, twiddles);
+    return {
+      kind: 'stockham',
+      P,
+      bind(proj, out, rows, angles) {
+        const pairs = rows * Math.ceil(angles / 2);
+        const scratch = ctx.createStorage(pairs * P * 8, 'fbp filter spectra');
+        owned.push(scratch);
+        const u = params(rows, angles, pairs);
+        const dispatch = grid1d(Math.ceil(pairs / shape.lines), 1, maxGroups) as [number, number];
+        const step = (pipeline: GPUComputePipeline) => ({
+          pipeline,
+          groups: [ctx.bind(pipeline, [u, proj, response, scratch, out]), ctx.bind(pipeline, [twiddles], 'fbp filter twiddles', 1)],
+          dispatch,
+        });
+        return { steps: [step(forward), step(inverse)] };
+      },
+      encode: encodeBinding,
+      destroy,
+    };
+  }
+  if (pow2 && 16 * P <= ctx.device.limits.maxComputeWorkgroupStorageSize) {
     const pipeline = await ctx.pipelines.getChecked({ shader: FFT_FILTER_SHADER, entry: 'filter_rows_fft', constants: { WG: FFT_FILTER_WG, P, LOGP: Math.log2(P), OUT_LANES: lanes } });
     const table = ctx.upload(fftFilterTable(name, P), 'fbp fft filter table');
+    owned.push(table);
     return {
-      pipeline,
-      table,
-      fft: true,
+      kind: 'fft',
       P,
-      encode(pass, bindGroup, rows, angles) {
-        pass.setPipeline(pipeline);
-        pass.setBindGroup(0, bindGroup);
-        const [gx, gy] = grid1d(rows * Math.ceil(angles / 2), 1, maxGroups);
-        pass.dispatchWorkgroups(gx, gy);
-      },
-      destroy: () => table.destroy(),
+      bind: (proj, out, rows, angles) => ({
+        steps: [{ pipeline, groups: [ctx.bind(pipeline, [params(rows, angles), proj, table, out])], dispatch: grid1d(rows * Math.ceil(angles / 2), 1, maxGroups) as [number, number] }],
+      }),
+      encode: encodeBinding,
+      destroy,
     };
   }
   const pipeline = await ctx.pipelines.getChecked({ shader: FILTER_SHADER, entry: 'filter_rows', constants: { WG: FILTER_WG, OUT_LANES: lanes } });
   const table = ctx.upload(unrolledKernel(name, cols, P), 'fbp filter kernel');
+  owned.push(table);
   return {
-    pipeline,
-    table,
-    fft: false,
+    kind: 'direct',
     P,
-    encode: (pass, bindGroup, rows, angles) => encodeFilterRows(ctx, pass, pipeline, bindGroup, rows, angles),
-    destroy: () => table.destroy(),
+    bind: (proj, out, rows, angles) => ({
+      steps: [{ pipeline, groups: [ctx.bind(pipeline, [params(rows, angles), proj, table, out])], dispatch: grid1d(rows * angles, 1, maxGroups) as [number, number] }],
+    }),
+    encode: encodeBinding,
+    destroy,
   };
 }
 
@@ -238,9 +289,10 @@ export async function reconstructFbp(ctx: GpuContext, projections: Volume, geome
   if (projections.data.length !== A * rows * cols) throw new InputError(`projection data holds ${projections.data.length} values, not ${A} x ${rows} x ${cols}`, 'projections');
 
   const cap = Math.min(options.maxSlabBytes ?? SLAB_BYTES, ctx.maxBinding);
-  const perRow = Math.max(A * cols * 4, n * n * 4);
+  // The largest buffer per slice: the projections, the filter's spectra or the volume slice.
+  const perRow = Math.max(A * cols * 4, filterScratchPerRow(P, A), n * n * 4);
   if (perRow > ctx.maxBinding) {
-    throw new GpuError('limits', `one slice (${A} projections of ${cols} columns, or ${n} x ${n} voxels) exceeds this device's largest storage binding (${(ctx.maxBinding / 2 ** 20).toFixed(0)} MiB)`);
+    throw new GpuError('limits', `one slice (${A} projections of ${cols} columns and their spectra, or ${n} x ${n} voxels) exceeds this device's largest storage binding (${(ctx.maxBinding / 2 ** 20).toFixed(0)} MiB)`);
   }
   let lanes = options.slicesPerValue ?? defaultSlicesPerWorkgroup(ctx, rows);
   if (![1, 2, 4, 8].includes(lanes)) throw new InputError(`slicesPerValue must be 1, 2, 4 or 8, got ${lanes}`);
@@ -249,7 +301,7 @@ export async function reconstructFbp(ctx: GpuContext, projections: Volume, geome
   const slabRows = Math.max(lanes, Math.min(Math.ceil(rows / lanes) * lanes, Math.floor(cap / perRow / lanes) * lanes));
   const slabs = Math.ceil(rows / slabRows);
 
-  const { backproject: bpPipe } = await fbpPipelines(ctx, lanes);
+  const bpPipe = await backprojectPipeline(ctx, lanes);
   const rowFilter = await createRowFilter(ctx, filter, cols, options.padding ?? 'auto', lanes);
   const out: Volume = { data: new Float32Array(rows * n * n), shape: [rows, n, n] };
   const timer = new KernelTimer(ctx, 4 * slabs + 4);
@@ -262,15 +314,14 @@ export async function reconstructFbp(ctx: GpuContext, projections: Volume, geome
     const centerBuf = ctx.upload(new Float32Array([geometry.center]), 'fbp centre');
     owned.push(projBuf, sinoBuf, volBuf, tableBuf, centerBuf);
     ctx.fill(volBuf);
-    // Bind groups per distinct slab height (the full one and the remainder), made once.
-    const groups = new Map<number, [GPUBindGroup, GPUBindGroup]>();
-    const groupsFor = (nr: number): [GPUBindGroup, GPUBindGroup] => {
+    // Bindings per distinct slab height (the full one and the remainder), made once.
+    const groups = new Map<number, [FilterBinding, GPUBindGroup]>();
+    const groupsFor = (nr: number): [FilterBinding, GPUBindGroup] => {
       let g = groups.get(nr);
       if (!g) {
-        const fp = filterParams(ctx, cols, nr, A);
         const bp = backprojectParams(ctx, n, Math.ceil(nr / lanes), A, cols, 1);
-        owned.push(fp, bp);
-        g = [ctx.bind(rowFilter.pipeline, [fp, projBuf, rowFilter.table, sinoBuf]), ctx.bind(bpPipe, [bp, sinoBuf, tableBuf, centerBuf, volBuf])];
+        owned.push(bp);
+        g = [rowFilter.bind(projBuf, sinoBuf, nr, A), ctx.bind(bpPipe, [bp, sinoBuf, tableBuf, centerBuf, volBuf])];
         groups.set(nr, g);
       }
       return g;
@@ -291,7 +342,7 @@ export async function reconstructFbp(ctx: GpuContext, projections: Volume, geome
       const [fg, bg] = groupsFor(nr);
       const enc = ctx.device.createCommandEncoder({ label: 'fbp slab' });
       let pass = timer.beginPass(enc, 'fbp filter');
-      rowFilter.encode(pass, fg, nr, A);
+      rowFilter.encode(pass, fg);
       pass.end();
       pass = timer.beginPass(enc, 'fbp backproject');
       encodeBackproject(ctx, pass, bpPipe, bg, Math.ceil(nr / lanes) * n * n);
@@ -322,17 +373,17 @@ export async function filterProjections(ctx: GpuContext, projections: Volume, fi
   const rowFilter = await createRowFilter(ctx, name, cols, padding);
   const projBuf = ctx.upload(projections.data, 'filter input');
   const outBuf = ctx.createStorage(A * rows * cols * 4, 'filter output');
-  const params = filterParams(ctx, cols, rows, A);
   ctx.fill(outBuf);
   try {
+    const binding = rowFilter.bind(projBuf, outBuf, rows, A);
     const enc = ctx.device.createCommandEncoder({ label: 'fbp filter' });
     const pass = enc.beginComputePass({ label: 'fbp filter' });
-    rowFilter.encode(pass, ctx.bind(rowFilter.pipeline, [params, projBuf, rowFilter.table, outBuf]), rows, A);
+    rowFilter.encode(pass, binding);
     pass.end();
     ctx.queue.submit([enc.finish()]);
     return await ctx.readF32(outBuf, A * rows * cols);
   } finally {
-    for (const b of [projBuf, outBuf, params]) b.destroy();
+    for (const b of [projBuf, outBuf]) b.destroy();
     rowFilter.destroy();
   }
 }
@@ -351,7 +402,7 @@ export async function backprojectSinograms(
 ): Promise<Float32Array> {
   const { slices, angles, cols, n } = shape;
   const J = centers.length;
-  const { backproject: pipe } = await fbpPipelines(ctx);
+  const pipe = await backprojectPipeline(ctx);
   const sinoBuf = ctx.upload(sinograms, 'bp sinograms');
   const tableBuf = ctx.upload(table, 'bp angle table');
   const centerBuf = ctx.upload(Float32Array.from(centers), 'bp centres');

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { angleTable, angleWeights, backprojectSinograms, filterProjections, reconstructFbp } from '../../src/tomo/fbp.js';
+import { angleTable, angleWeights, backprojectSinograms, filterProjections, filterScratchPerRow, reconstructFbp } from '../../src/tomo/fbp.js';
 import { FILTER_NAMES, filterKernel, filterResponse, paddedLength, parseFilterName } from '../../src/tomo/filters.js';
 import { backprojectReference, filterRowsReference } from '../../src/tomo/fbp-reference.js';
 import { makeGeometry } from '../../src/tomo/geometry.js';
@@ -100,7 +100,7 @@ describe('FBP kernels against float64 references', () => {
   it('filters random rows like fft.js in float64, for every filter and padding', async () => {
     const ctx = await testContext();
     const seed = freshSeed();
-    // auto and power-of-two paddings take the FFT kernel (600 columns: P = 2048, where the adapter's workgroup memory allows); 'none' and 90 the direct convolution
+    // power-of-two paddings of 32..1024 take the Stockham kernel (77, 150, 33 → 64), 600 columns (P = 2048) the radix-2 FFT kernel where the adapter's workgroup memory allows; 'none' and 90 the direct convolution
     for (const [cols, padding] of [[77, 'auto'], [150, 'auto'], [600, 'auto'], [33, 64], [40, 'none'], [33, 90]] as const) {
       const [A, rows] = [3, 5];
       const data = randomArray(A * rows * cols, seed + cols, -1, 1);
@@ -263,7 +263,9 @@ describe('FBP reconstructions of analytic phantoms', () => {
     }
     // Slabs of 8 rows with 4 slices per value: 11 rows → a full slab and one of 3 rows (one padded group).
     const events: number[] = [];
-    const slabbed = await reconstructFbp(ctx, proj, geometry, { filter: 'hann', slicesPerValue: 4, maxSlabBytes: 8 * A * cols * 4, onProgress: (e) => events.push(e.iteration ?? -1) });
+    // (the largest buffer per slice here is the filter's spectra: ⌈A/2⌉ rows of P complex values)
+    const perRow = Math.max(A * cols * 4, filterScratchPerRow(paddedLength(cols, 'auto'), A), n * n * 4);
+    const slabbed = await reconstructFbp(ctx, proj, geometry, { filter: 'hann', slicesPerValue: 4, maxSlabBytes: 8 * perRow, onProgress: (e) => events.push(e.iteration ?? -1) });
     expect(events).toEqual([1, 2]);
     expect(maxAbsDiff(slabbed.volume.data, one.volume.data), `slabs, seed ${seed}`).toBe(0);
     // The direct-convolution filter (no padding: 40 is not a power of two) writes the same layout.
