@@ -206,7 +206,8 @@ export async function createRowFilter(ctx: GpuContext, name: FilterName, cols: n
     return b;
   };
   if (stockhamLength(P)) {
-    const shape = chooseFftPassShape(ctx, 'rows', P, Number.MAX_SAFE_INTEGER);
+    // Always the workgroup-memory passes (fft_run), never the lane passes.
+    const shape = chooseFftPassShape(ctx, 'rows', P, Number.MAX_SAFE_INTEGER, undefined, undefined, false);
     const spec = (inverse: boolean) => ({
       shader: STOCKHAM_FILTER_SHADER,
       entry: 'filter_pass',
