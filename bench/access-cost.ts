@@ -5,7 +5,7 @@
  * (the most cache-friendly pattern), so the figures bound real kernels from below:
  * - streaming: every point of a 64 MiB array once, as DM's passes over the exit waves do (68 MB
  *   per pass on the Siemens star);
- * - cached: a 2 MiB array read over and over, as DM's probe (128 KiB) and object (1.7 MB) are.
+ * - cached: a 2 MiB array read 32 times over, as DM's probe (128 KiB) and object (1.7 MB) are.
  * From them it derives lower bounds for one DM iteration on the Siemens star (516 frames of 128²)
  * from the global accesses per frame pixel of two data flows (below), with no arithmetic at all.
  * Both kernels' results are checked. Prints the figures and writes JSON under bench/results/.
@@ -26,7 +26,7 @@ export interface Shape {
 
 /** Every point once (K · INVOCATIONS = POINTS), 64 MiB. */
 export const STREAMING: Shape = { K: 4, INVOCATIONS: 2 ** 21, POINTS: 2 ** 23 };
-/** 2 MiB read 64 times over. */
+/** 2 MiB read 32 times over (K · INVOCATIONS = 32 · POINTS). */
 export const CACHED: Shape = { K: 64, INVOCATIONS: 2 ** 17, POINTS: 2 ** 18 };
 
 /**

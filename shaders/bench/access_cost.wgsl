@@ -1,6 +1,7 @@
 // What one data-dependent storage-buffer access costs on an adapter (bench/access-cost.ts): each
-// invocation loads, or stores, K complex values (vec2f; the host sets K · INVOCATIONS = POINTS,
-// so every point is accessed once, and checks both kernels' results). Invocation g's access k is at
+// invocation loads, or stores, K complex values (vec2f; the host checks both kernels' results; its
+// streaming shape has K · INVOCATIONS = POINTS, every point accessed once, its cached shape reads
+// a small array many times over). Invocation g's access k is at
 // (k·INVOCATIONS + g) mod POINTS, so neighbouring invocations touch neighbouring values, the most
 // cache-friendly pattern there is, and the figure is a lower bound for real kernels. The index
 // still depends on the invocation, as in every per-pixel kernel, so a software adapter must

@@ -61,9 +61,9 @@ fn backproject(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroup
       let j0f = floor(jf);
       let f = jf - j0f;
       let j0 = whole_to_i32(j0f);
-      // Taps beyond the detector read a clamped (finite) value and weigh it by zero.
-      let v0 = sino[row + u32(max(j0, 0))] * select(0.0, 1.0, j0 >= 0);
-      let v1 = sino[row + u32(min(j0 + 1, last))] * select(0.0, 1.0, j0 + 1 <= last);
+      // Taps beyond the detector read a clamped index and count as zero.
+      let v0 = keep_if(sino[row + u32(max(j0, 0))], j0 >= 0);
+      let v1 = keep_if(sino[row + u32(min(j0 + 1, last))], j0 + 1 <= last);
       acc += cs.z * (v0 + f * (v1 - v0));
     }
     row += p.cols;

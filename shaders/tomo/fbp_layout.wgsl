@@ -1,4 +1,4 @@
-// Where the FBP row filters (fbp_filter.wgsl, fbp_filter_fft.wgsl) write the filtered value of
+// Where the FBP row filters (fbp_filter.wgsl, fbp_filter_fft.wgsl, fbp_filter_stockham.wgsl) write the filtered value of
 // detector row r, angle a, column x: sinogram-major [rows, angles, cols] when OUT_LANES = 1, or
 // with OUT_LANES > 1 the rows interleaved in groups of OUT_LANES (group g = r / OUT_LANES holds
 // [angles, cols] values of OUT_LANES rows each), which fbp_backproject2/4/8.wgsl read as one

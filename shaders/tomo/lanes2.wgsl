@@ -13,3 +13,8 @@ fn clamp_below(x: SV, lo: f32) -> SV {
 fn sum_squares(r: SV) -> f32 {
   return dot(r, r);
 }
+
+// v where keep holds, else 0 (select: a non-finite v still gives 0).
+fn keep_if(v: SV, keep: bool) -> SV {
+  return select(vec2f(0.0), v, keep);
+}

@@ -13,3 +13,8 @@ fn clamp_below(x: SV, lo: f32) -> SV {
 fn sum_squares(r: SV) -> f32 {
   return dot(r[0], r[0]) + dot(r[1], r[1]);
 }
+
+// v where keep holds, else 0 (select per column: a non-finite v still gives 0).
+fn keep_if(v: SV, keep: bool) -> SV {
+  return mat2x4f(select(vec4f(0.0), v[0], keep), select(vec4f(0.0), v[1], keep));
+}

@@ -1,8 +1,10 @@
 /**
- * Filtered back-projection on the GPU: rows filtered through an FFT in workgroup memory
- * (shaders/tomo/fbp_filter_fft.wgsl; a direct convolution, fbp_filter.wgsl, when the padded row
- * does not fit or is not a power of two), then a voxel-driven back-projection that accumulates
- * every angle per voxel (shaders/tomo/fbp_backproject.wgsl), one dispatch per slab of slices.
+ * Filtered back-projection on the GPU: rows filtered through an FFT (the Stockham stages of the
+ * FFT library, shaders/tomo/fbp_filter_stockham.wgsl, for padded lengths 32..1024; a radix-2
+ * kernel, fbp_filter_fft.wgsl, for other powers of two that fit workgroup memory; else a direct
+ * convolution, fbp_filter.wgsl), then a voxel-driven back-projection that accumulates every angle
+ * per voxel (shaders/tomo/fbp_backproject.wgsl, several slices per value on software adapters),
+ * one dispatch per slab of slices.
  * Geometry and conventions: src/tomo/geometry.ts (TomoPy's centre and angle direction).
  *
  * Absolute scale: the filters are in cycles per pixel (src/tomo/filters.ts) and each angle is
@@ -193,8 +195,12 @@ export function fftFilterTable(name: FilterName, P: number): Float32Array {
   return t;
 }
 
-/** Builds the row filter for `cols` detector columns, writing rows interleaved by `lanes` (see {@link RowFilter}). */
-export async function createRowFilter(ctx: GpuContext, name: FilterName, cols: number, padding: FilterPadding = 'auto', lanes = 1): Promise<RowFilter> {
+/**
+ * Builds the row filter for `cols` detector columns, writing rows interleaved by `lanes` (see
+ * {@link RowFilter}). `maxRows` × `angles`: the most it will be bound for at once; the Stockham
+ * kernel is chosen only when its spectra for that many rows fit one storage binding.
+ */
+export async function createRowFilter(ctx: GpuContext, name: FilterName, cols: number, padding: FilterPadding = 'auto', lanes = 1, maxRows = 1, angles = 1): Promise<RowFilter> {
   const P = paddedLength(cols, padding);
   const pow2 = P >= 2 && (P & (P - 1)) === 0;
   const maxGroups = ctx.device.limits.maxComputeWorkgroupsPerDimension;
@@ -205,7 +211,7 @@ export async function createRowFilter(ctx: GpuContext, name: FilterName, cols: n
     owned.push(b);
     return b;
   };
-  if (stockhamLength(P)) {
+  if (stockhamLength(P) && maxRows * filterScratchPerRow(P, angles) <= ctx.maxBinding) {
     // Always the workgroup-memory passes (fft_run), never the lane passes.
     const shape = chooseFftPassShape(ctx, 'rows', P, Number.MAX_SAFE_INTEGER, undefined, undefined, false);
     const spec = (inverse: boolean) => ({
@@ -218,18 +224,23 @@ export async function createRowFilter(ctx: GpuContext, name: FilterName, cols: n
     const response = ctx.upload(Float32Array.from(filterResponse(name, P)), 'fbp filter response');
     const twiddles = ctx.upload(twiddleTable(), 'fbp filter twiddles');
     owned.push(response, twiddles);
+    // The spectra: one buffer, made for the first (largest) binding and reused by smaller ones.
+    let scratch: GPUBuffer | undefined;
     return {
       kind: 'stockham',
       P,
       bind(proj, out, rows, angles) {
         const pairs = rows * Math.ceil(angles / 2);
-        const scratch = ctx.createStorage(pairs * P * 8, 'fbp filter spectra');
-        owned.push(scratch);
+        if (!scratch || scratch.size < pairs * P * 8) {
+          scratch = ctx.createStorage(pairs * P * 8, 'fbp filter spectra');
+          owned.push(scratch);
+        }
+        const spectra = scratch;
         const u = params(rows, angles, pairs);
         const dispatch = grid1d(Math.ceil(pairs / shape.lines), 1, maxGroups) as [number, number];
         const step = (pipeline: GPUComputePipeline) => ({
           pipeline,
-          groups: [ctx.bind(pipeline, [u, proj, response, scratch, out]), ctx.bind(pipeline, [twiddles], 'fbp filter twiddles', 1)],
+          groups: [ctx.bind(pipeline, [u, proj, response, spectra, out]), ctx.bind(pipeline, [twiddles], 'fbp filter twiddles', 1)],
           dispatch,
         });
         return { steps: [step(forward), step(inverse)] };
@@ -303,7 +314,7 @@ export async function reconstructFbp(ctx: GpuContext, projections: Volume, geome
   const slabs = Math.ceil(rows / slabRows);
 
   const bpPipe = await backprojectPipeline(ctx, lanes);
-  const rowFilter = await createRowFilter(ctx, filter, cols, options.padding ?? 'auto', lanes);
+  const rowFilter = await createRowFilter(ctx, filter, cols, options.padding ?? 'auto', lanes, slabRows, A);
   const out: Volume = { data: new Float32Array(rows * n * n), shape: [rows, n, n] };
   const timer = new KernelTimer(ctx, 4 * slabs + 4);
   const owned: GPUBuffer[] = [];
@@ -371,7 +382,7 @@ export async function reconstructFbp(ctx: GpuContext, projections: Volume, geome
 export async function filterProjections(ctx: GpuContext, projections: Volume, filter: FilterName | string = 'ramp', padding: FilterPadding = 'auto'): Promise<Float32Array> {
   const name = parseFilterName(filter);
   const [A, rows, cols] = projections.shape;
-  const rowFilter = await createRowFilter(ctx, name, cols, padding);
+  const rowFilter = await createRowFilter(ctx, name, cols, padding, 1, rows, A);
   const projBuf = ctx.upload(projections.data, 'filter input');
   const outBuf = ctx.createStorage(A * rows * cols * 4, 'filter output');
   ctx.fill(outBuf);

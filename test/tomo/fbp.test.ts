@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { angleTable, angleWeights, backprojectSinograms, filterProjections, filterScratchPerRow, reconstructFbp } from '../../src/tomo/fbp.js';
+import { angleTable, angleWeights, backprojectSinograms, createRowFilter, filterProjections, filterScratchPerRow, reconstructFbp } from '../../src/tomo/fbp.js';
 import { FILTER_NAMES, filterKernel, filterResponse, paddedLength, parseFilterName } from '../../src/tomo/filters.js';
 import { backprojectReference, filterRowsReference } from '../../src/tomo/fbp-reference.js';
 import { makeGeometry } from '../../src/tomo/geometry.js';
@@ -113,6 +113,21 @@ describe('FBP kernels against float64 references', () => {
         expect(allFinite(got), `seed ${seed} ${name} ${cols}`).toBe(true);
         expect(relL2(got, refT), `seed ${seed} ${name} cols ${cols} padding ${padding}`).toBeLessThan(1e-5);
       }
+    }
+  });
+
+  it('picks the Stockham filter only where its spectra fit one binding, else the radix-2 kernel', async () => {
+    const ctx = await testContext();
+    const [cols, A] = [100, 36];
+    const perRow = filterScratchPerRow(paddedLength(cols, 'auto'), A);
+    const fits = await createRowFilter(ctx, 'ramp', cols, 'auto', 1, Math.floor(ctx.maxBinding / perRow), A);
+    const over = await createRowFilter(ctx, 'ramp', cols, 'auto', 1, Math.floor(ctx.maxBinding / perRow) + 1, A);
+    try {
+      expect(fits.kind).toBe('stockham');
+      expect(over.kind).toBe('fft');
+    } finally {
+      fits.destroy();
+      over.destroy();
     }
   });
 
