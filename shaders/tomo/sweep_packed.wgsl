@@ -155,11 +155,15 @@ fn block_slots() -> u32 {
   return p.t0 * p.block;
 }
 
+// Id of the block at position p.t0 (stored after all angle slots of the sweep table).
+fn block_id() -> u32 {
+  let slots = ((p.angles + p.block - 1u) / p.block) * p.block;
+  return order[slots + p.t0];
+}
+
 // Angles in the block at position p.t0.
 fn block_angles() -> u32 {
-  let slots = ((p.angles + p.block - 1u) / p.block) * p.block;
-  let blk = order[slots + p.t0];
-  return min(p.block, p.angles - blk * p.block);
+  return min(p.block, p.angles - block_id() * p.block);
 }
 
 // Band partial sums of every ray of the block: the three rays of each super band (every angle u
@@ -254,8 +258,7 @@ fn update(@builtin(local_invocation_index) lid: u32, @builtin(workgroup_id) wid:
   let row = grp * p.block * QS + u * QS;
   let tb = block_slots();
   let nb = block_angles();
-  let slots = ((p.angles + p.block - 1u) / p.block) * p.block;
-  let colbase = order[slots + p.t0] * n * n;
+  let colbase = block_id() * n * n;
   let g = geo[order[tb + u]];
   let inline_clamp = lo > -3.0e38 && nb == 1u;
   let nsb = (p.cols + 2u) / 2u;

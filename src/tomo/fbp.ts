@@ -154,8 +154,6 @@ export interface RowFilter {
    * the buffers it makes for that (parameters, spectra) are freed with the filter.
    */
   bind(proj: GPUBuffer, out: GPUBuffer, rows: number, angles: number): FilterBinding;
-  /** Records a bound filter. */
-  encode(pass: GPUComputePassEncoder, binding: FilterBinding): void;
   destroy(): void;
 }
 
@@ -164,8 +162,8 @@ export interface FilterBinding {
   steps: Array<{ pipeline: GPUComputePipeline; groups: GPUBindGroup[]; dispatch: [number, number] }>;
 }
 
-/** Records every step of a bound filter. */
-function encodeBinding(pass: GPUComputePassEncoder, binding: FilterBinding): void {
+/** Records every step of a bound filter ({@link RowFilter.bind}). */
+export function encodeFilter(pass: GPUComputePassEncoder, binding: FilterBinding): void {
   for (const step of binding.steps) {
     pass.setPipeline(step.pipeline);
     step.groups.forEach((g, i) => pass.setBindGroup(i, g));
@@ -245,7 +243,6 @@ export async function createRowFilter(ctx: GpuContext, name: FilterName, cols: n
         });
         return { steps: [step(forward), step(inverse)] };
       },
-      encode: encodeBinding,
       destroy,
     };
   }
@@ -259,7 +256,6 @@ export async function createRowFilter(ctx: GpuContext, name: FilterName, cols: n
       bind: (proj, out, rows, angles) => ({
         steps: [{ pipeline, groups: [ctx.bind(pipeline, [params(rows, angles), proj, table, out])], dispatch: grid1d(rows * Math.ceil(angles / 2), 1, maxGroups) as [number, number] }],
       }),
-      encode: encodeBinding,
       destroy,
     };
   }
@@ -272,7 +268,6 @@ export async function createRowFilter(ctx: GpuContext, name: FilterName, cols: n
     bind: (proj, out, rows, angles) => ({
       steps: [{ pipeline, groups: [ctx.bind(pipeline, [params(rows, angles), proj, table, out])], dispatch: grid1d(rows * angles, 1, maxGroups) as [number, number] }],
     }),
-    encode: encodeBinding,
     destroy,
   };
 }
@@ -354,7 +349,7 @@ export async function reconstructFbp(ctx: GpuContext, projections: Volume, geome
       const [fg, bg] = groupsFor(nr);
       const enc = ctx.device.createCommandEncoder({ label: 'fbp slab' });
       let pass = timer.beginPass(enc, 'fbp filter');
-      rowFilter.encode(pass, fg);
+      encodeFilter(pass, fg);
       pass.end();
       pass = timer.beginPass(enc, 'fbp backproject');
       encodeBackproject(ctx, pass, bpPipe, bg, Math.ceil(nr / lanes) * n * n);
@@ -390,7 +385,7 @@ export async function filterProjections(ctx: GpuContext, projections: Volume, fi
     const binding = rowFilter.bind(projBuf, outBuf, rows, A);
     const enc = ctx.device.createCommandEncoder({ label: 'fbp filter' });
     const pass = enc.beginComputePass({ label: 'fbp filter' });
-    rowFilter.encode(pass, binding);
+    encodeFilter(pass, binding);
     pass.end();
     ctx.queue.submit([enc.finish()]);
     return await ctx.readF32(outBuf, A * rows * cols);

@@ -457,12 +457,12 @@ export class SweepDevice implements WaveRunner {
         slab.q = ctx.createStorage(padded * block * sweepBandSlots(cols) * 4, 'tomo sweep band sums and corrections');
         slab.binds = [];
         const aligned = (words: number) => Math.ceil(words / 64) * 64; // 256-byte aligned bindings
+        const limit = this.maxDispatch ?? (ctx.info.software ? Infinity : GPU_DISPATCH_VOXEL_ANGLES);
         if (this.bands) {
           // A parameter slot per block position and angle of the block; a residual partial per invocation.
           // Runs sized for CPU caches on a CPU adapter, the whole slab on a GPU; the dispatch limit
           // caps a stage dispatch's voxel-angle updates here too (groups × slices × n² × block).
           const groupBytes = ctx.info.software ? n * n * spw * 4 : 0;
-          const limit = this.maxDispatch ?? (ctx.info.software ? Infinity : GPU_DISPATCH_VOXEL_ANGLES);
           slab.runs = groupRuns(slab.groups, groupBytes, Math.floor(limit / (spw * n * n * block)));
           const slots = new Uint8Array(slab.runs.length * nblocks * block * PARAM_SLOT);
           for (const [r, [group0]] of slab.runs.entries()) {
@@ -478,7 +478,6 @@ export class SweepDevice implements WaveRunner {
           residWords += aligned(slab.groups * SWEEP_WG);
         } else {
           const voxelAnglesPerBlock = padded * n * n * block;
-          const limit = this.maxDispatch ?? (ctx.info.software ? Infinity : GPU_DISPATCH_VOXEL_ANGLES);
           const chunks = sweepChunks(nblocks, voxelAnglesPerBlock, limit);
           slab.params = chunks.map(([t0, count]) => proj.params(t0, count, { relax: plan.relax, lo: plan.lo, block }));
           for (let c = 0; c < chunks.length; c++) {
